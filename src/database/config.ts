@@ -1,0 +1,64 @@
+import { SecretStoreConfigError } from '../errors';
+
+/** Connection settings for node-postgres, resolved from the environment once, at the edge. */
+export interface DatabaseConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const PG_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
+
+/**
+ * Reads `DATABASE_URL`, or else the libpq `PG*` variables. Returns undefined when none is set.
+ * Throws SecretStoreConfigError for a malformed value, naming the variable (never its content:
+ * a URL may hold a password).
+ */
+export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SecretStoreConfigError('DATABASE_URL', 'is not a valid URL');
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new SecretStoreConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+    }
+    return { connectionString: url };
+  }
+
+  if (!PG_VARIABLES.some((name) => env[name])) return undefined;
+  const config: DatabaseConfig = {};
+  if (env.PGHOST) config.host = env.PGHOST;
+  if (env.PGUSER) config.user = env.PGUSER;
+  if (env.PGPASSWORD !== undefined) config.password = env.PGPASSWORD;
+  if (env.PGDATABASE) config.database = env.PGDATABASE;
+  if (env.PGPORT) {
+    const port = Number(env.PGPORT);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new SecretStoreConfigError('PGPORT', 'must be a port number between 1 and 65535');
+    }
+    config.port = port;
+  }
+  return config;
+}
+
+/** A short description of where a config points, without credentials. */
+export function describeDatabaseConfig(config: DatabaseConfig): string {
+  if (config.connectionString) {
+    try {
+      const url = new URL(config.connectionString);
+      return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+    } catch {
+      return 'DATABASE_URL';
+    }
+  }
+  return `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? config.user ?? ''}`;
+}

@@ -1,0 +1,80 @@
+import {
+  DatabaseError,
+  DatabaseUnavailableError,
+  SchemaNotMigratedError,
+  SecretStoreError,
+  StatementTimeoutError,
+  TransactionConflictError,
+} from '../errors';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+// SQLSTATEs that mean the server is gone or refuses connections now.
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+// Server messages of these SQLSTATE classes describe objects and states, not data, so they are safe to repeat.
+// Data exceptions (22) and integrity violations (23) can quote a parameter, so only the condition is kept.
+const SAFE_MESSAGE_CLASSES = new Set(['0A', '25', '28', '3D', '3F', '42', '53', '54', '55', '57', '58', 'XX']);
+
+// node-postgres reports a lost or unusable connection with these plain Error messages.
+const DRIVER_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end',
+];
+
+function stringProperty(error: unknown, name: string): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const value = (error as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isSqlState(code: string | undefined): code is string {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/**
+ * Turns whatever the driver threw into one of this package's errors. The driver's error is not kept as
+ * `cause`: its `detail`, `where` and parameters can carry secret values.
+ */
+export function toDatabaseError(error: unknown, operation: string): SecretStoreError {
+  if (error instanceof SecretStoreError) return error;
+
+  const code = stringProperty(error, 'code');
+  const message = stringProperty(error, 'message') ?? String(error);
+
+  if (isSqlState(code)) {
+    const sqlClass = code.slice(0, 2);
+    const safeMessage = SAFE_MESSAGE_CLASSES.has(sqlClass) ? `${message} ` : '';
+    const detail = `${safeMessage}(SQLSTATE ${code})`;
+    if (sqlClass === '08' || UNAVAILABLE_SQLSTATES.has(code)) {
+      return new DatabaseUnavailableError(operation, code, detail);
+    }
+    if (code === '57014') return new StatementTimeoutError(operation, code, detail);
+    if (code === '40001' || code === '40P01') return new TransactionConflictError(operation, code, detail);
+    if (code === '42P01') {
+      return new SchemaNotMigratedError(operation, code, `${detail}; run migrate() on this database first`);
+    }
+    return new DatabaseError(operation, code, detail);
+  }
+
+  if (
+    (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
+    DRIVER_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))
+  ) {
+    return new DatabaseUnavailableError(operation, undefined, message);
+  }
+  return new DatabaseError(operation, undefined, error instanceof Error ? error.name : 'unknown driver error');
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { MigrationChecksumMismatchError, MigrationError, SecretStoreError } from '../errors';
+import { toDatabase } from './adapters';
+import { toDatabaseError } from './driver-errors';
+import type { Database, DatabaseInput, Queryable } from './queryable';
+
+/** The package's own migrations: `migrations/` at the package root (two levels above src/database and dist/database). */
+export const MIGRATIONS_DIRECTORY = path.resolve(__dirname, '..', '..', 'migrations');
+
+const MIGRATIONS_TABLE = 'secretstore_migrations';
+const MIGRATION_FILE = /^\d+_[A-Za-z0-9_-]+\.sql$/;
+// One fixed advisory lock id for all migration runners of this package ("secretst" in ASCII).
+const MIGRATION_LOCK_ID = '8315144016483791988';
+
+export interface MigrateOptions {
+  /** Folder of `NNN_name.sql` files; defaults to the package's migrations. */
+  directory?: string;
+}
+
+export interface MigrationResult {
+  /** Migrations applied by this run, in order. */
+  applied: string[];
+  /** Migrations that were already applied before this run. */
+  alreadyApplied: string[];
+  /** Migrations recorded in the database that this package does not know (a newer version applied them). */
+  unknown: string[];
+}
+
+interface MigrationFile {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+async function readMigrations(directory: string): Promise<MigrationFile[]> {
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((name) => name.endsWith('.sql'));
+  } catch {
+    throw new MigrationError(directory, `Cannot read the migrations folder ${directory}`);
+  }
+  const bad = names.find((name) => !MIGRATION_FILE.test(name));
+  if (bad) throw new MigrationError(bad, `Migration file ${bad} is not named NNN_name.sql`);
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Promise.all(
+    names.map(async (name) => {
+      const sql = await readFile(path.join(directory, name), 'utf8');
+      return { name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    }),
+  );
+}
+
+async function applyInTransaction(connection: Queryable, migration: MigrationFile): Promise<void> {
+  await connection.query('BEGIN');
+  try {
+    await connection.query(migration.sql);
+    await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
+      migration.name,
+      migration.checksum,
+    ]);
+    await connection.query('COMMIT');
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    const cause = toDatabaseError(error, `Migration ${migration.name}`);
+    throw new MigrationError(migration.name, cause.message);
+  }
+}
+
+async function migrateOnConnection(connection: Queryable, files: MigrationFile[]): Promise<MigrationResult> {
+  await connection.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
+  try {
+    await connection.query(
+      `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+         name       TEXT PRIMARY KEY,
+         checksum   TEXT NOT NULL,
+         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await connection.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
+    const recorded = new Map((rows as { name: string; checksum: string }[]).map((row) => [row.name, row.checksum]));
+
+    const result: MigrationResult = { applied: [], alreadyApplied: [], unknown: [] };
+    const known = new Set(files.map((file) => file.name));
+    result.unknown = [...recorded.keys()].filter((name) => !known.has(name));
+
+    for (const file of files) {
+      const checksum = recorded.get(file.name);
+      if (checksum === undefined) {
+        await applyInTransaction(connection, file);
+        result.applied.push(file.name);
+      } else if (checksum !== file.checksum) {
+        throw new MigrationChecksumMismatchError(file.name);
+      } else {
+        result.alreadyApplied.push(file.name);
+      }
+    }
+    return result;
+  } finally {
+    await connection.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`).catch(() => undefined);
+  }
+}
+
+/**
+ * Applies the migrations in order, each in its own transaction, recording name and checksum.
+ * Concurrent runners wait on an advisory lock; a second run is a no-op; a migration edited after it
+ * was applied is refused.
+ */
+export async function migrate(db: DatabaseInput | Database, options: MigrateOptions = {}): Promise<MigrationResult> {
+  const files = await readMigrations(options.directory ?? MIGRATIONS_DIRECTORY);
+  try {
+    return await toDatabase(db).withConnection((connection) => migrateOnConnection(connection, files));
+  } catch (error) {
+    if (error instanceof SecretStoreError) throw error;
+    throw toDatabaseError(error, 'Migration');
+  }
+}

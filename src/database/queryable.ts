@@ -1,0 +1,49 @@
+/** What the store needs of a connection: a parameterized query. A pg Pool, Client or PoolClient fits as it is. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<QueryResultLike>;
+}
+
+export interface QueryResultLike {
+  rows: unknown[];
+  rowCount?: number | null;
+}
+
+/** The part of node-postgres' Pool the store uses to hold one connection for a transaction. */
+export interface PoolLike extends Queryable {
+  connect(): Promise<PoolClientLike>;
+  readonly totalCount: number;
+  readonly idleCount: number;
+}
+
+export interface PoolClientLike extends Queryable {
+  release(destroy?: boolean | Error): void;
+}
+
+/** The part of PGlite (or a PGlite transaction) the store uses. */
+export interface PGliteLike extends PGliteTransactionLike {
+  transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
+}
+
+export interface PGliteResultLike {
+  rows: unknown[];
+  affectedRows?: number;
+}
+
+export interface PGliteTransactionLike {
+  query(text: string, params?: unknown[]): Promise<PGliteResultLike>;
+  exec(text: string): Promise<PGliteResultLike[]>;
+}
+
+/** Anything the store can be built over. */
+export type DatabaseInput = Queryable | PoolLike | PGliteLike;
+
+/**
+ * The store's view of a database: queries, plus ways to hold one connection and to run a transaction
+ * where the underlying handle allows it.
+ */
+export interface Database extends Queryable {
+  /** Runs `work` on one connection (the same session throughout), released afterwards. */
+  withConnection<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `work` in BEGIN … COMMIT, rolling back when it throws; undefined when the handle cannot provide one. */
+  readonly transaction: (<T>(work: (tx: Queryable) => Promise<T>) => Promise<T>) | undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * Every error this package throws extends SecretStoreError and carries a stable `code`.
+ * Messages name keys, paths, settings and SQLSTATEs; never a secret value, key material or SQL parameter.
+ */
+export abstract class SecretStoreError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Renders a key for a message: quoted, escaped and truncated so that it stays one readable line. */
+export function describeKey(key: unknown): string {
+  if (typeof key !== 'string') return `<${key === null ? 'null' : typeof key}>`;
+  const shown = key.length > 80 ? `${key.slice(0, 80)}…` : key;
+  return JSON.stringify(shown);
+}
+
+export class InvalidSecretKeyError extends SecretStoreError {
+  readonly code = 'INVALID_SECRET_KEY';
+
+  constructor(
+    readonly key: unknown,
+    readonly reason: string,
+  ) {
+    super(`Invalid secret key ${describeKey(key)}: ${reason}`);
+  }
+}
+
+export class InvalidSecretValueError extends SecretStoreError {
+  readonly code: string = 'INVALID_SECRET_VALUE';
+
+  constructor(
+    readonly key: string,
+    /** JSONPath-like location of the offending part, `$` for the value itself. */
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid value for secret ${describeKey(key)} at ${path}: ${reason}`);
+  }
+}
+
+export class SecretValueTooLargeError extends InvalidSecretValueError {
+  override readonly code = 'SECRET_VALUE_TOO_LARGE';
+
+  constructor(
+    key: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(key, '$', `its JSON is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes`);
+  }
+}
+
+export class SecretNotFoundError extends SecretStoreError {
+  readonly code = 'SECRET_NOT_FOUND';
+
+  constructor(readonly key: string) {
+    super(`Secret ${describeKey(key)} was not found`);
+  }
+}
+
+export class SecretValidationError extends SecretStoreError {
+  readonly code = 'SECRET_VALIDATION_FAILED';
+
+  constructor(
+    readonly key: string,
+    /** Where the stored value failed the schema, as `$.a.b[0]` paths. The schema's messages are left out: they may quote the value. */
+    readonly paths: readonly string[],
+  ) {
+    super(`Secret ${describeKey(key)} does not match the schema at ${paths.join(', ')}`);
+  }
+}
+
+/** A stored row that cannot be decoded (for example text that is not JSON). */
+export class SecretCorruptError extends SecretStoreError {
+  readonly code = 'SECRET_CORRUPT';
+
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`Stored secret ${describeKey(key)} cannot be read: ${reason}`);
+  }
+}
+
+export class SecretStoreConfigError extends SecretStoreError {
+  readonly code = 'INVALID_CONFIGURATION';
+
+  constructor(
+    readonly setting: string,
+    readonly problem: string,
+  ) {
+    super(`Invalid configuration ${setting}: ${problem}`);
+  }
+}
+
+export class TransactionUnsupportedError extends SecretStoreError {
+  readonly code = 'TRANSACTION_UNSUPPORTED';
+
+  constructor() {
+    super(
+      'This store runs on a single connection that the caller manages: begin and commit the transaction on that connection, ' +
+        'or build the store over a pool or a PGlite instance to use transaction()',
+    );
+  }
+}
+
+export class MigrationError extends SecretStoreError {
+  readonly code: string = 'MIGRATION_FAILED';
+
+  constructor(
+    readonly migration: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class MigrationChecksumMismatchError extends MigrationError {
+  override readonly code = 'MIGRATION_CHECKSUM_MISMATCH';
+
+  constructor(migration: string) {
+    super(
+      migration,
+      `Migration ${migration} was changed after it was applied: its checksum differs from the recorded one. ` +
+        'Applied migrations must not be edited; add a new migration instead',
+    );
+  }
+}
+
+/** Any failure reported by the database driver, without SQL text parameters or driver details that may quote them. */
+export class DatabaseError extends SecretStoreError {
+  readonly code: string = 'DATABASE_ERROR';
+
+  constructor(
+    readonly operation: string,
+    /** The SQLSTATE, when the server sent one. */
+    readonly sqlState: string | undefined,
+    detail: string,
+  ) {
+    super(`${operation} failed: ${detail}`);
+  }
+}
+
+export class DatabaseUnavailableError extends DatabaseError {
+  override readonly code = 'DATABASE_UNAVAILABLE';
+}
+
+export class StatementTimeoutError extends DatabaseError {
+  override readonly code = 'STATEMENT_TIMEOUT';
+}
+
+export class TransactionConflictError extends DatabaseError {
+  override readonly code = 'TRANSACTION_CONFLICT';
+}
+
+export class SchemaNotMigratedError extends DatabaseError {
+  override readonly code = 'SCHEMA_NOT_MIGRATED';
+}

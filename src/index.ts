@@ -1,0 +1,37 @@
+export { SecretStore, type SecretEntry, type SecretStoreOptions } from './secretstore/service';
+export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create';
+export {
+  PostgresSecretStoreRepository,
+  type SecretRecord,
+  type SecretStoreRepository,
+} from './secretstore/repository';
+export type { SecretSchema } from './secretstore/schema';
+export { migrate, type MigrateOptions, type MigrationResult } from './database/migrate';
+export { readDatabaseConfig, type DatabaseConfig, type Environment } from './database/config';
+export { createPool, type PoolOptions } from './database/pool';
+export type {
+  DatabaseInput,
+  PGliteLike,
+  PoolClientLike,
+  PoolLike,
+  Queryable,
+  QueryResultLike,
+} from './database/queryable';
+export {
+  DatabaseError,
+  DatabaseUnavailableError,
+  InvalidSecretKeyError,
+  InvalidSecretValueError,
+  MigrationChecksumMismatchError,
+  MigrationError,
+  SchemaNotMigratedError,
+  SecretCorruptError,
+  SecretNotFoundError,
+  SecretStoreConfigError,
+  SecretStoreError,
+  SecretValidationError,
+  SecretValueTooLargeError,
+  StatementTimeoutError,
+  TransactionConflictError,
+  TransactionUnsupportedError,
+} from './errors';

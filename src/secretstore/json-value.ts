@@ -1,0 +1,98 @@
+import { InvalidSecretValueError, SecretValueTooLargeError } from '../errors';
+
+export interface JsonValueLimits {
+  maxValueBytes: number;
+  maxDepth: number;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+export function propertyPath(parent: string, name: string | number): string {
+  if (typeof name === 'number') return `${parent}[${name}]`;
+  return IDENTIFIER.test(name) ? `${parent}.${name}` : `${parent}[${JSON.stringify(name)}]`;
+}
+
+function describeObject(value: object): string {
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name ? `a ${name} instance` : 'an object with a custom prototype';
+}
+
+/**
+ * Refuses any value that would not read back equal after JSON.stringify, JSONB storage and JSON.parse.
+ * Throws InvalidSecretValueError naming the first offending path; never echoes the value.
+ */
+class JsonValueChecker {
+  private readonly ancestors = new Set<object>();
+
+  constructor(
+    private readonly key: string,
+    private readonly limits: JsonValueLimits,
+  ) {}
+
+  private fail(path: string, reason: string): never {
+    throw new InvalidSecretValueError(this.key, path, reason);
+  }
+
+  private checkString(text: string, path: string, what: string): void {
+    // JSONB refuses \u0000 and unpaired surrogates; failing here keeps the write from reaching the database.
+    if (text.includes('\u0000')) this.fail(path, `${what} contains a NUL character (\\u0000), which JSONB cannot store`);
+    if (!text.isWellFormed()) this.fail(path, `${what} contains an unpaired UTF-16 surrogate`);
+  }
+
+  check(value: unknown, path: string, depth: number): void {
+    switch (typeof value) {
+      case 'string':
+        this.checkString(value, path, 'the string');
+        return;
+      case 'boolean':
+        return;
+      case 'number':
+        if (!Number.isFinite(value)) this.fail(path, `${value} is not representable in JSON`);
+        if (Object.is(value, -0)) this.fail(path, '-0 would read back as 0');
+        return;
+      case 'object':
+        if (value === null) return;
+        this.checkObject(value, path, depth);
+        return;
+      default:
+        this.fail(path, `a ${typeof value} is not representable in JSON`);
+    }
+  }
+
+  private checkObject(value: object, path: string, depth: number): void {
+    if (depth > this.limits.maxDepth) this.fail(path, `nesting is deeper than ${this.limits.maxDepth} levels`);
+    if (this.ancestors.has(value)) this.fail(path, 'circular reference');
+    if (Object.getOwnPropertySymbols(value).length > 0) this.fail(path, 'symbol-keyed properties are not representable in JSON');
+    this.ancestors.add(value);
+    if (Array.isArray(value)) {
+      if (Object.getPrototypeOf(value) !== Array.prototype) this.fail(path, describeObject(value));
+      if (Object.keys(value).length !== value.length) this.fail(path, 'a sparse array or an array with named properties');
+      value.forEach((item, index) => this.check(item, propertyPath(path, index), depth + 1));
+    } else {
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) this.fail(path, `${describeObject(value)} is not a plain object`);
+      for (const [name, item] of Object.entries(value)) {
+        const itemPath = propertyPath(path, name);
+        this.checkString(name, itemPath, 'the property name');
+        this.check(item, itemPath, depth + 1);
+      }
+    }
+    this.ancestors.delete(value);
+  }
+}
+
+/** Validates a secret value and returns its JSON text. Only objects and arrays are secrets. */
+export function toSecretJson(key: string, value: unknown, limits: JsonValueLimits): string {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidSecretValueError(
+      key,
+      '$',
+      `a secret must be an object or an array, not ${value === null ? 'null' : typeof value}`,
+    );
+  }
+  new JsonValueChecker(key, limits).check(value, '$', 1);
+  const json = JSON.stringify(value);
+  const size = Buffer.byteLength(json, 'utf8');
+  if (size > limits.maxValueBytes) throw new SecretValueTooLargeError(key, size, limits.maxValueBytes);
+  return json;
+}

@@ -1,0 +1,161 @@
+import type { IDatabaseConnection } from '@pgtyped/runtime';
+
+import { toDatabase } from '../database/adapters';
+import { toDatabaseError } from '../database/driver-errors';
+import type { Database, DatabaseInput, Queryable } from '../database/queryable';
+import { describeKey, TransactionUnsupportedError } from '../errors';
+import {
+  deleteSecret,
+  getSecret,
+  getSecretsByKeys,
+  type IGetSecretResult,
+  listSecretsFrom,
+  listSecretsInRange,
+  upsertSecret,
+} from '../generated/secret_store.queries';
+
+/** One stored secret as the repository sees it: the value is JSON text, uninterpreted. */
+export interface SecretRecord {
+  key: string;
+  valueJson: string;
+  /** Write counter: 1 when created, +1 on every update. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * Storage of secrets as JSON text. The service depends on this interface only, so applications can mock it
+ * in their unit tests. Keys and JSON text arrive validated; implementations do no validation of their own.
+ */
+export interface SecretStoreRepository {
+  getSecret(key: string): Promise<SecretRecord | undefined>;
+  /** The records of those keys that exist, ordered by key. */
+  getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]>;
+  /** Every record whose key starts with `prefix` (taken literally), ordered by key. */
+  listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
+  /** Inserts, or replaces the value of, the secret and returns the stored record. */
+  upsertSecret(key: string, valueJson: string): Promise<SecretRecord>;
+  /** True when the key existed. */
+  deleteSecret(key: string): Promise<boolean>;
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The smallest string greater than every string that starts with `prefix`, in code point order (which is
+ * byte order of UTF-8, the "C" collation's order). Undefined when no such string exists.
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const codePoints = Array.from(prefix, (char) => char.codePointAt(0) as number);
+  while (codePoints.length > 0) {
+    const last = codePoints.pop() as number;
+    if (last < 0x10ffff) {
+      // Surrogates never occur in well-formed text: step over them.
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+      return String.fromCodePoint(...codePoints, next);
+    }
+  }
+  return undefined;
+}
+
+function toRecord(row: IGetSecretResult): SecretRecord {
+  return {
+    key: row.key,
+    valueJson: row.valueJson,
+    version: row.version,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** pgtyped's connection type wants a numeric rowCount; our Queryable may leave it out. */
+function pgtypedConnection(db: Queryable): IDatabaseConnection {
+  return {
+    async query(text: string, values: unknown[]) {
+      const result = await db.query(text, values);
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+/** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
+export class PostgresSecretStoreRepository implements SecretStoreRepository {
+  private readonly db: Database;
+  private readonly connection: IDatabaseConnection;
+
+  /** `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`. */
+  constructor(db: DatabaseInput | Database) {
+    this.db = toDatabase(db);
+    this.connection = pgtypedConnection(this.db);
+  }
+
+  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toDatabaseError(error, operation);
+    }
+  }
+
+  getSecret(key: string): Promise<SecretRecord | undefined> {
+    return this.run(`Reading secret ${describeKey(key)}`, async () => {
+      const [row] = await getSecret.run({ key }, this.connection);
+      return row && toRecord(row);
+    });
+  }
+
+  getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.run(`Reading ${keys.length} secrets by key`, async () => {
+      const rows = await getSecretsByKeys.run({ keys: [...keys] }, this.connection);
+      return rows.map(toRecord);
+    });
+  }
+
+  listSecretsByPrefix(prefix: string): Promise<SecretRecord[]> {
+    return this.run(`Listing secrets with prefix ${describeKey(prefix)}`, async () => {
+      // A key range rather than LIKE: no escaping of % _ \, and an index range scan even under a generic plan.
+      const upperBound = prefixUpperBound(prefix);
+      const rows =
+        upperBound === undefined
+          ? await listSecretsFrom.run({ lowerBound: prefix }, this.connection)
+          : await listSecretsInRange.run({ lowerBound: prefix, upperBound }, this.connection);
+      return rows.map(toRecord);
+    });
+  }
+
+  upsertSecret(key: string, valueJson: string): Promise<SecretRecord> {
+    return this.run(`Writing secret ${describeKey(key)}`, async () => {
+      const [row] = await upsertSecret.run({ key, valueJson }, this.connection);
+      return toRecord(row);
+    });
+  }
+
+  deleteSecret(key: string): Promise<boolean> {
+    return this.run(`Deleting secret ${describeKey(key)}`, async () => {
+      const rows = await deleteSecret.run({ key }, this.connection);
+      return rows.length > 0;
+    });
+  }
+
+  async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {
+    const { transaction } = this.db;
+    if (!transaction) throw new TransactionUnsupportedError();
+    // Errors of `work` pass through as they are; only BEGIN/COMMIT failures are the driver's.
+    let workFailure: { error: unknown } | undefined;
+    try {
+      return await transaction(async (tx) => {
+        try {
+          return await work(new PostgresSecretStoreRepository(tx));
+        } catch (error) {
+          workFailure = { error };
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (workFailure && workFailure.error === error) throw error;
+      throw toDatabaseError(error, 'Transaction');
+    }
+  }
+}

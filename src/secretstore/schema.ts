@@ -1,0 +1,36 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+
+import { SecretStoreConfigError, SecretValidationError } from '../errors';
+import { propertyPath } from './json-value';
+
+/** Any Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype, …) whose output is T. */
+export type SecretSchema<T> = StandardSchemaV1<unknown, T>;
+
+function issuePath(issue: StandardSchemaV1.Issue): string {
+  let path = '$';
+  for (const segment of issue.path ?? []) {
+    const name = typeof segment === 'object' ? segment.key : segment;
+    path = typeof name === 'symbol' ? `${path}[${name.toString()}]` : propertyPath(path, name);
+  }
+  return path;
+}
+
+export function assertSchema(schema: unknown): asserts schema is SecretSchema<unknown> {
+  const props = (schema as { '~standard'?: { version?: unknown; validate?: unknown } } | null | undefined)?.[
+    '~standard'
+  ];
+  if (!props || props.version !== 1 || typeof props.validate !== 'function') {
+    throw new SecretStoreConfigError('schema', 'is not a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype)');
+  }
+}
+
+/** Returns the schema's output for a stored value, or throws SecretValidationError naming the failing paths. */
+export async function parseWithSchema<T>(schema: SecretSchema<T>, key: string, value: unknown): Promise<T> {
+  let result = schema['~standard'].validate(value);
+  if (result instanceof Promise) result = await result;
+  if (result.issues) {
+    const paths = [...new Set(result.issues.map(issuePath))];
+    throw new SecretValidationError(key, paths.length > 0 ? paths : ['$']);
+  }
+  return result.value;
+}

@@ -1,0 +1,128 @@
+import { InvalidSecretKeyError, SecretCorruptError, SecretNotFoundError, SecretStoreConfigError } from '../errors';
+import { toSecretJson, type JsonValueLimits } from './json-value';
+import { assertValidKey, assertValidPrefix } from './keys';
+import type { SecretRecord, SecretStoreRepository } from './repository';
+import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
+
+export interface SecretStoreOptions {
+  /** Largest accepted value, as bytes of its JSON text. Default 1 MiB. */
+  maxValueBytes?: number;
+  /** Deepest accepted nesting of objects and arrays. Default 64. */
+  maxDepth?: number;
+}
+
+export interface SecretEntry<T> {
+  key: string;
+  value: T;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+
+function positiveInteger(setting: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new SecretStoreConfigError(setting, 'must be a positive integer');
+  return value;
+}
+
+const releasers = new WeakMap<SecretStore, () => Promise<void>>();
+
+/** Lets the factory give a store the resources it opened (a pool), so that close() releases them. */
+export function releaseOnClose(store: SecretStore, release: () => Promise<void>): void {
+  releasers.set(store, release);
+}
+
+/**
+ * Key → JSON secrets with typed reads. Semantics follow trigger.dev's SecretStore: a missing key reads as
+ * undefined, getSecretOrThrow throws SecretNotFoundError, setSecret upserts an object.
+ */
+export class SecretStore {
+  private readonly limits: JsonValueLimits;
+
+  constructor(
+    private readonly repository: SecretStoreRepository,
+    private readonly options: SecretStoreOptions = {},
+  ) {
+    this.limits = {
+      maxValueBytes: positiveInteger('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES),
+      maxDepth: positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
+    };
+  }
+
+  private async decode<T>(schema: SecretSchema<T>, record: SecretRecord): Promise<T> {
+    let value: unknown;
+    try {
+      value = JSON.parse(record.valueJson);
+    } catch {
+      throw new SecretCorruptError(record.key, 'the stored value is not JSON');
+    }
+    return parseWithSchema(schema, record.key, value);
+  }
+
+  private decodeAll<T>(schema: SecretSchema<T>, records: SecretRecord[]): Promise<SecretEntry<T>[]> {
+    return Promise.all(records.map(async (record) => ({ key: record.key, value: await this.decode(schema, record) })));
+  }
+
+  /** The secret's value parsed by `schema`, or undefined when the key does not exist. */
+  async getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
+    assertSchema(schema);
+    assertValidKey(key);
+    const record = await this.repository.getSecret(key);
+    return record === undefined ? undefined : this.decode(schema, record);
+  }
+
+  /** Like getSecret, but a missing key throws SecretNotFoundError. */
+  async getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
+    assertSchema(schema);
+    assertValidKey(key);
+    const record = await this.repository.getSecret(key);
+    if (record === undefined) throw new SecretNotFoundError(key);
+    return this.decode(schema, record);
+  }
+
+  /** Creates or replaces a secret. The value must be an object or array that survives a JSON round trip. */
+  async setSecret<T extends object>(key: string, value: T): Promise<void> {
+    assertValidKey(key);
+    const json = toSecretJson(key, value, this.limits);
+    await this.repository.upsertSecret(key, json);
+  }
+
+  /** Deletes a secret; true when it existed. */
+  async deleteSecret(key: string): Promise<boolean> {
+    assertValidKey(key);
+    return this.repository.deleteSecret(key);
+  }
+
+  /** Every secret whose key starts with `keyPrefix` (literally: % and _ are plain characters), ordered by key. */
+  async getSecrets<T>(schema: SecretSchema<T>, keyPrefix: string): Promise<SecretEntry<T>[]> {
+    assertSchema(schema);
+    assertValidPrefix(keyPrefix);
+    return this.decodeAll(schema, await this.repository.listSecretsByPrefix(keyPrefix));
+  }
+
+  /** The secrets of those keys that exist, ordered by key; duplicates count once. */
+  async getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
+    assertSchema(schema);
+    if (!Array.isArray(keys)) throw new InvalidSecretKeyError(keys, 'getSecretsByKeys takes an array of keys');
+    keys.forEach((key) => assertValidKey(key));
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return [];
+    return this.decodeAll(schema, await this.repository.getSecretsByKeys(unique));
+  }
+
+  /**
+   * Runs `work` with a store whose operations share one transaction: committed when `work` resolves,
+   * rolled back when it throws. Needs a store built over a pool or PGlite; over a connection the caller
+   * manages, the caller's own BEGIN/COMMIT already covers the store's operations.
+   */
+  transaction<T>(work: (store: SecretStore) => Promise<T>): Promise<T> {
+    return this.repository.transaction((repository) => work(new SecretStore(repository, this.options)));
+  }
+
+  /** Releases what createSecretStore opened for this store (its pool); never a connection it was given. */
+  async close(): Promise<void> {
+    const release = releasers.get(this);
+    releasers.delete(this);
+    await release?.();
+  }
+}
