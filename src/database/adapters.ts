@@ -20,6 +20,11 @@ export function isPool(db: unknown): db is PoolLike {
   return isObject(db) && typeof db.connect === 'function' && typeof db.totalCount === 'number';
 }
 
+/** A PGlite transaction handle: PGlite's query/exec, without transactions of its own. */
+function isPGliteConnection(db: unknown): db is PGliteTransactionLike {
+  return isObject(db) && typeof db.exec === 'function' && typeof db.query === 'function';
+}
+
 export function isDatabase(db: unknown): db is Database {
   return isObject(db) && typeof db.withConnection === 'function' && 'transaction' in db;
 }
@@ -98,10 +103,14 @@ function fromConnection(connection: Queryable): Database {
   };
 }
 
-/** Wraps a pg Pool, a PGlite instance, or any single connection (pg Client, PoolClient) as a Database. */
+/**
+ * Wraps a pg Pool, a PGlite instance, or any single connection (pg Client, PoolClient, a PGlite transaction)
+ * as a Database.
+ */
 export function toDatabase(db: DatabaseInput | Database): Database {
   if (isDatabase(db)) return db;
   if (isPGlite(db)) return fromPGlite(db);
   if (isPool(db)) return fromPool(db);
+  if (isPGliteConnection(db)) return fromConnection(pgliteQueryable(db));
   return fromConnection(db);
 }

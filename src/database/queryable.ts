@@ -35,7 +35,7 @@ export interface PGliteTransactionLike {
 }
 
 /** Anything the store can be built over. */
-export type DatabaseInput = Queryable | PoolLike | PGliteLike;
+export type DatabaseInput = Queryable | PoolLike | PGliteLike | PGliteTransactionLike;
 
 /**
  * The store's view of a database: queries, plus ways to hold one connection and to run a transaction

@@ -1,0 +1,109 @@
+/**
+ * One database per test file, on whatever global-setup chose: a scratch database on a real server, or a
+ * fresh in-memory PGlite. Either way it is migrated with the package's own migrate().
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { Pool } from 'pg';
+
+import { createScratchDatabase } from '../../scripts/scratch-database';
+import { toDatabase } from '../../src/database/adapters';
+import { migrate } from '../../src/database/migrate';
+import type { Database, Queryable } from '../../src/database/queryable';
+import { HARNESS_MODE_VARIABLE, HARNESS_SERVER_VARIABLE, type HarnessMode } from './mode';
+
+export interface TestDatabase {
+  mode: HarnessMode;
+  /** The handle as an application would pass it: a pg Pool or a PGlite instance. */
+  handle: Pool | PGlite;
+  /** The same, wrapped the way the package wraps it, for raw SQL in assertions. */
+  database: Database;
+  /** Connection string of this file's database (server mode only). */
+  url: string | undefined;
+  /** Runs `work` inside a transaction the test itself opens on one connection, then commits or rolls back. */
+  inCallerTransaction(outcome: 'commit' | 'rollback', work: (connection: Queryable) => Promise<void>): Promise<void>;
+  /** Removes every secret. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function harnessMode(): HarnessMode {
+  const mode = process.env[HARNESS_MODE_VARIABLE];
+  if (mode === 'server' || mode === 'pglite') return mode;
+  throw new Error(`${HARNESS_MODE_VARIABLE} is not set: run database tests through jest so that global-setup runs`);
+}
+
+async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
+  const scratch = await createScratchDatabase(serverUrl, 'secretstore_test');
+  const pool = new Pool({ connectionString: scratch.url, max: 12 });
+  const database = toDatabase(pool);
+  await migrate(database);
+  return {
+    mode: 'server',
+    handle: pool,
+    database,
+    url: scratch.url,
+    async inCallerTransaction(outcome, work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
+      } finally {
+        client.release();
+      }
+    },
+    reset: async () => {
+      await database.query('TRUNCATE secret_store');
+    },
+    async close() {
+      await pool.end();
+      await scratch.drop();
+    },
+  };
+}
+
+async function openPGliteDatabase(): Promise<TestDatabase> {
+  const pglite = await PGlite.create();
+  const database = toDatabase(pglite);
+  await migrate(database);
+  return {
+    mode: 'pglite',
+    handle: pglite,
+    database,
+    url: undefined,
+    async inCallerTransaction(outcome, work) {
+      await pglite.transaction(async (tx) => {
+        await work(toDatabase(tx));
+        if (outcome === 'rollback') await tx.rollback();
+      });
+    },
+    reset: async () => {
+      await database.query('TRUNCATE secret_store');
+    },
+    close: () => pglite.close(),
+  };
+}
+
+export async function openTestDatabase(): Promise<TestDatabase> {
+  if (harnessMode() === 'server') {
+    const serverUrl = process.env[HARNESS_SERVER_VARIABLE];
+    if (!serverUrl) throw new Error(`${HARNESS_SERVER_VARIABLE} is not set`);
+    return openServerDatabase(serverUrl);
+  }
+  return openPGliteDatabase();
+}
+
+/** Registers beforeAll/afterAll for this file's database and returns a getter for it. */
+export function useTestDatabase(): () => TestDatabase {
+  let testDatabase: TestDatabase | undefined;
+  beforeAll(async () => {
+    testDatabase = await openTestDatabase();
+  }, 60_000);
+  afterAll(async () => {
+    await testDatabase?.close();
+  });
+  return () => {
+    if (!testDatabase) throw new Error('the test database is not open yet');
+    return testDatabase;
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Chooses, once per jest run, the PostgreSQL the database tests use, and says which:
+ *   1. TEST_DATABASE_URL set: that server (each test file makes and drops its own database);
+ *   2. a Docker engine answers: a postgres:15-alpine container from @testcontainers/postgresql;
+ *   3. otherwise: embedded PGlite, a fresh in-memory instance per test file.
+ * The choice reaches the test workers through environment variables.
+ */
+import type { Config } from '@jest/types';
+
+import { HARNESS_MODE_VARIABLE, HARNESS_SERVER_VARIABLE, type HarnessMode } from './mode';
+
+declare global {
+  var __SECRETSTORE_TEST_CONTAINER__: { stop(): Promise<unknown> } | undefined;
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  try {
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function announce(mode: HarnessMode, where: string): void {
+  process.env[HARNESS_MODE_VARIABLE] = mode;
+  console.log(`\n[secretstore tests] database: ${where}`);
+}
+
+export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
+  // A run of the unit project alone needs no database.
+  const selected: unknown = (globalConfig as { selectProjects?: unknown }).selectProjects;
+  if (Array.isArray(selected) && selected.length > 0 && selected.every((name) => name === 'unit')) return;
+
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (serverUrl) {
+    process.env[HARNESS_SERVER_VARIABLE] = serverUrl;
+    const url = new URL(serverUrl);
+    announce('server', `PostgreSQL at ${url.hostname}:${url.port || 5432} (TEST_DATABASE_URL), a fresh database per test file`);
+    return;
+  }
+  if (await dockerAnswers()) {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:15-alpine').start();
+    globalThis.__SECRETSTORE_TEST_CONTAINER__ = container;
+    process.env[HARNESS_SERVER_VARIABLE] = container.getConnectionUri();
+    announce('server', 'postgres:15-alpine in a Docker container (testcontainers), a fresh database per test file');
+    return;
+  }
+  announce('pglite', 'embedded PGlite (no TEST_DATABASE_URL, no Docker engine), a fresh instance per test file');
+}
