@@ -103,6 +103,17 @@ async function migrateOnConnection(connection: Queryable, files: MigrationFile[]
   }
 }
 
+// Runs on one handle from this process wait for each other. Across sessions the advisory lock does this,
+// but a session-level lock is re-entrant, so callers sharing one session (PGlite, a single Client) need this too.
+const runsInProgress = new WeakMap<object, Promise<unknown>>();
+
+function oneAtATime<T>(handle: object, run: () => Promise<T>): Promise<T> {
+  const previous = runsInProgress.get(handle) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(run);
+  runsInProgress.set(handle, next);
+  return next;
+}
+
 /**
  * Applies the migrations in order, each in its own transaction, recording name and checksum.
  * Concurrent runners wait on an advisory lock; a second run is a no-op; a migration edited after it
@@ -111,7 +122,8 @@ async function migrateOnConnection(connection: Queryable, files: MigrationFile[]
 export async function migrate(db: DatabaseInput | Database, options: MigrateOptions = {}): Promise<MigrationResult> {
   const files = await readMigrations(options.directory ?? MIGRATIONS_DIRECTORY);
   try {
-    return await toDatabase(db).withConnection((connection) => migrateOnConnection(connection, files));
+    const database = toDatabase(db);
+    return await oneAtATime(db, () => database.withConnection((connection) => migrateOnConnection(connection, files)));
   } catch (error) {
     if (error instanceof SecretStoreError) throw error;
     throw toDatabaseError(error, 'Migration');

@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { Pool } from 'pg';
+
+import { migrate, MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
+import { MigrationChecksumMismatchError, MigrationError } from '../../src/errors';
+import { useTestDatabase } from '../harness/database';
+
+const testDatabase = useTestDatabase();
+const FIRST = '001_secret_store.sql';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(path.join(tmpdir(), 'secretstore-migrations-'));
+  writeFileSync(path.join(directory, FIRST), readFileSync(path.join(MIGRATIONS_DIRECTORY, FIRST)));
+});
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+async function recorded(): Promise<{ name: string; checksum: string }[]> {
+  const { rows } = await testDatabase().database.query('SELECT name, checksum FROM secretstore_migrations ORDER BY name', []);
+  return rows as { name: string; checksum: string }[];
+}
+
+async function tableExists(name: string): Promise<boolean> {
+  const { rows } = await testDatabase().database.query('SELECT to_regclass($1) IS NOT NULL AS present', [name]);
+  return (rows as { present: boolean }[])[0].present;
+}
+
+describe('migrate', () => {
+  it('has applied the package migrations with a checksum, and a second run is a no-op', async () => {
+    expect((await recorded()).map((row) => row.name)).toEqual([FIRST]);
+    expect((await recorded())[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+
+    const result = await migrate(testDatabase().database);
+    expect(result).toEqual({ applied: [], alreadyApplied: [FIRST], unknown: [] });
+    expect(await recorded()).toHaveLength(1);
+  });
+
+  it('applies a new migration once, in its own transaction, recording it', async () => {
+    writeFileSync(path.join(directory, '002_audit.sql'), 'CREATE TABLE secret_audit (id int);\nCREATE INDEX ON secret_audit (id);');
+
+    expect(await migrate(testDatabase().database, { directory })).toEqual({
+      applied: ['002_audit.sql'],
+      alreadyApplied: [FIRST],
+      unknown: [],
+    });
+    expect(await tableExists('secret_audit')).toBe(true);
+    expect((await migrate(testDatabase().database, { directory })).applied).toEqual([]);
+    await testDatabase().database.query('DROP TABLE secret_audit', []);
+    await testDatabase().database.query("DELETE FROM secretstore_migrations WHERE name = '002_audit.sql'", []);
+  });
+
+  it('refuses a migration that changed after it was applied, naming it', async () => {
+    writeFileSync(path.join(directory, FIRST), `${readFileSync(path.join(directory, FIRST), 'utf8')}\n-- edited\n`);
+
+    const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationChecksumMismatchError);
+    expect(error).toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH', migration: FIRST });
+    expect((error as Error).message).toContain(FIRST);
+  });
+
+  it('rolls back a failing migration entirely and names it', async () => {
+    writeFileSync(path.join(directory, '002_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;');
+
+    const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '002_broken.sql' });
+    expect((error as Error).message).toContain('002_broken.sql');
+    expect(await tableExists('half_done')).toBe(false);
+    expect((await recorded()).map((row) => row.name)).toEqual([FIRST]);
+  });
+
+  it('refuses files that are not named NNN_name.sql', async () => {
+    writeFileSync(path.join(directory, 'add table.sql'), 'SELECT 1');
+    await expect(migrate(testDatabase().database, { directory })).rejects.toMatchObject({ migration: 'add table.sql' });
+  });
+
+  it('reports migrations the database has and this package does not know', async () => {
+    await testDatabase().database.query("INSERT INTO secretstore_migrations (name, checksum) VALUES ('999_future.sql', 'x')", []);
+    try {
+      expect((await migrate(testDatabase().database)).unknown).toEqual(['999_future.sql']);
+    } finally {
+      await testDatabase().database.query("DELETE FROM secretstore_migrations WHERE name = '999_future.sql'", []);
+    }
+  });
+
+  it('serializes concurrent runners: each new migration is applied exactly once', async () => {
+    writeFileSync(
+      path.join(directory, '002_counter.sql'),
+      'CREATE TABLE migration_runs (n int);\nINSERT INTO migration_runs VALUES (1);',
+    );
+    const { mode, url, database } = testDatabase();
+    // On a server, separate pools are separate sessions racing for the advisory lock.
+    const pools = mode === 'server' ? Array.from({ length: 4 }, () => new Pool({ connectionString: url, max: 1 })) : [];
+    try {
+      const targets = mode === 'server' ? pools : Array.from({ length: 4 }, () => database);
+      const results = await Promise.all(targets.map((target) => migrate(target, { directory })));
+
+      expect(results.flatMap((result) => result.applied)).toEqual(['002_counter.sql']);
+      const { rows } = await database.query('SELECT count(*)::int AS runs FROM migration_runs', []);
+      expect(rows).toEqual([{ runs: 1 }]);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+      await database.query('DROP TABLE IF EXISTS migration_runs', []);
+      await database.query("DELETE FROM secretstore_migrations WHERE name = '002_counter.sql'", []);
+    }
+  });
+});
