@@ -1,13 +1,9 @@
 export { SecretStore, type SecretEntry, type SecretStoreOptions } from './secretstore/service';
 export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create';
-export {
-  PostgresSecretStoreRepository,
-  type SecretRecord,
-  type SecretStoreRepository,
-} from './secretstore/repository';
+export { PostgresSecretStoreRepository, type SecretRecord, type SecretStoreRepository } from './secretstore/repository';
 export type { SecretSchema } from './secretstore/schema';
 export { migrate, type MigrateOptions, type MigrationResult } from './database/migrate';
-export { readDatabaseConfig, type DatabaseConfig, type Environment } from './database/config';
+export { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from './database/config';
 export { createPool, type PoolOptions } from './database/pool';
 export type {
   DatabaseInput,

@@ -111,7 +111,9 @@ describe('SecretStore on PostgreSQL', () => {
         await tx.setSecret('tx.bad', { n: Number.NaN });
       });
       await expect(failure).rejects.toBeInstanceOf(InvalidSecretValueError);
-      expect((await store.getSecrets(z.object({ n: z.number() }), 'tx.')).map((entry) => entry.key)).toEqual(['tx.kept']);
+      expect((await store.getSecrets(z.object({ n: z.number() }), 'tx.')).map((entry) => entry.key)).toEqual([
+        'tx.kept',
+      ]);
     });
 
     it('joins a transaction the caller opened on its own connection', async () => {
@@ -138,7 +140,10 @@ describe('SecretStore on PostgreSQL', () => {
       const { url, mode } = testDatabase();
       if (mode === 'pglite') {
         // No server here: a connection string that cannot be reached fails as DATABASE_UNAVAILABLE.
-        const unreachable = await createSecretStore({ db: 'postgres://postgres@127.0.0.1:1/none', pool: { connectionTimeoutMillis: 2_000 } });
+        const unreachable = await createSecretStore({
+          db: 'postgres://postgres@127.0.0.1:1/none',
+          pool: { connectionTimeoutMillis: 2_000 },
+        });
         await expect(unreachable.getSecret(z.object({}), 'k')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
         await unreachable.close();
         return;
@@ -152,7 +157,9 @@ describe('SecretStore on PostgreSQL', () => {
 
     it('reads DATABASE_URL from the environment it is given, and refuses when none is set', async () => {
       await expect(createSecretStore({ env: {} })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
-      const fromEnv = await createSecretStore({ env: { DATABASE_URL: testDatabase().url ?? 'postgres://postgres@127.0.0.1:1/none' } });
+      const fromEnv = await createSecretStore({
+        env: { DATABASE_URL: testDatabase().url ?? 'postgres://postgres@127.0.0.1:1/none' },
+      });
       await fromEnv.close();
     });
   });

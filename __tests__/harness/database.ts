@@ -3,11 +3,12 @@
  * fresh in-memory PGlite. Either way it is migrated with the package's own migrate().
  */
 import { PGlite } from '@electric-sql/pglite';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 
 import { createScratchDatabase } from '../../scripts/scratch-database';
 import { toDatabase } from '../../src/database/adapters';
 import { migrate } from '../../src/database/migrate';
+import { createPool } from '../../src/database/pool';
 import type { Database, Queryable } from '../../src/database/queryable';
 import { HARNESS_MODE_VARIABLE, HARNESS_SERVER_VARIABLE, type HarnessMode } from './mode';
 
@@ -34,7 +35,8 @@ function harnessMode(): HarnessMode {
 
 async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
   const scratch = await createScratchDatabase(serverUrl, 'secretstore_test');
-  const pool = new Pool({ connectionString: scratch.url, max: 12 });
+  // The package's pool absorbs errors of idle clients, such as those ended by DROP DATABASE … WITH (FORCE).
+  const pool = createPool({ connectionString: scratch.url }, { max: 12 });
   const database = toDatabase(pool);
   await migrate(database);
   return {

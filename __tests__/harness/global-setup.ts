@@ -3,6 +3,7 @@
  *   1. TEST_DATABASE_URL set: that server (each test file makes and drops its own database);
  *   2. a Docker engine answers: a postgres:15-alpine container from @testcontainers/postgresql;
  *   3. otherwise: embedded PGlite, a fresh in-memory instance per test file.
+ * TEST_DATABASE=pglite forces embedded PGlite even where a server or Docker is available.
  * The choice reaches the test workers through environment variables.
  */
 import type { Config } from '@jest/types';
@@ -33,14 +34,21 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
   const selected: unknown = (globalConfig as { selectProjects?: unknown }).selectProjects;
   if (Array.isArray(selected) && selected.length > 0 && selected.every((name) => name === 'unit')) return;
 
-  const serverUrl = process.env.TEST_DATABASE_URL;
+  const forced = process.env.TEST_DATABASE;
+  if (forced !== undefined && forced !== 'pglite') {
+    throw new Error(`TEST_DATABASE=${forced} is not understood; the only value it takes is "pglite"`);
+  }
+  const serverUrl = forced ? undefined : process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     process.env[HARNESS_SERVER_VARIABLE] = serverUrl;
     const url = new URL(serverUrl);
-    announce('server', `PostgreSQL at ${url.hostname}:${url.port || 5432} (TEST_DATABASE_URL), a fresh database per test file`);
+    announce(
+      'server',
+      `PostgreSQL at ${url.hostname}:${url.port || 5432} (TEST_DATABASE_URL), a fresh database per test file`,
+    );
     return;
   }
-  if (await dockerAnswers()) {
+  if (!forced && (await dockerAnswers())) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:15-alpine').start();
     globalThis.__SECRETSTORE_TEST_CONTAINER__ = container;
@@ -48,5 +56,6 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig): Pr
     announce('server', 'postgres:15-alpine in a Docker container (testcontainers), a fresh database per test file');
     return;
   }
-  announce('pglite', 'embedded PGlite (no TEST_DATABASE_URL, no Docker engine), a fresh instance per test file');
+  const why = forced ? 'TEST_DATABASE=pglite' : 'no TEST_DATABASE_URL, no Docker engine';
+  announce('pglite', `embedded PGlite (${why}), a fresh instance per test file`);
 }

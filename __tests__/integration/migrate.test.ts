@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { Pool } from 'pg';
-
 import { migrate, MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
+import { createPool } from '../../src/database/pool';
 import { MigrationChecksumMismatchError, MigrationError } from '../../src/errors';
 import { useTestDatabase } from '../harness/database';
 
@@ -19,7 +18,10 @@ beforeEach(() => {
 afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
 async function recorded(): Promise<{ name: string; checksum: string }[]> {
-  const { rows } = await testDatabase().database.query('SELECT name, checksum FROM secretstore_migrations ORDER BY name', []);
+  const { rows } = await testDatabase().database.query(
+    'SELECT name, checksum FROM secretstore_migrations ORDER BY name',
+    [],
+  );
   return rows as { name: string; checksum: string }[];
 }
 
@@ -39,7 +41,10 @@ describe('migrate', () => {
   });
 
   it('applies a new migration once, in its own transaction, recording it', async () => {
-    writeFileSync(path.join(directory, '002_audit.sql'), 'CREATE TABLE secret_audit (id int);\nCREATE INDEX ON secret_audit (id);');
+    writeFileSync(
+      path.join(directory, '002_audit.sql'),
+      'CREATE TABLE secret_audit (id int);\nCREATE INDEX ON secret_audit (id);',
+    );
 
     expect(await migrate(testDatabase().database, { directory })).toEqual({
       applied: ['002_audit.sql'],
@@ -62,7 +67,10 @@ describe('migrate', () => {
   });
 
   it('rolls back a failing migration entirely and names it', async () => {
-    writeFileSync(path.join(directory, '002_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;');
+    writeFileSync(
+      path.join(directory, '002_broken.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;',
+    );
 
     const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
@@ -78,7 +86,10 @@ describe('migrate', () => {
   });
 
   it('reports migrations the database has and this package does not know', async () => {
-    await testDatabase().database.query("INSERT INTO secretstore_migrations (name, checksum) VALUES ('999_future.sql', 'x')", []);
+    await testDatabase().database.query(
+      "INSERT INTO secretstore_migrations (name, checksum) VALUES ('999_future.sql', 'x')",
+      [],
+    );
     try {
       expect((await migrate(testDatabase().database)).unknown).toEqual(['999_future.sql']);
     } finally {
@@ -93,7 +104,8 @@ describe('migrate', () => {
     );
     const { mode, url, database } = testDatabase();
     // On a server, separate pools are separate sessions racing for the advisory lock.
-    const pools = mode === 'server' ? Array.from({ length: 4 }, () => new Pool({ connectionString: url, max: 1 })) : [];
+    const pools =
+      mode === 'server' ? Array.from({ length: 4 }, () => createPool({ connectionString: url }, { max: 1 })) : [];
     try {
       const targets = mode === 'server' ? pools : Array.from({ length: 4 }, () => database);
       const results = await Promise.all(targets.map((target) => migrate(target, { directory })));

@@ -106,7 +106,7 @@ describe('PostgresSecretStoreRepository', () => {
 
     const records = await repository.getSecretsByKeys(['k.3', 'missing', 'k.1']);
     expect(records.map((r) => r.key)).toEqual(['k.1', 'k.3']);
-    expect(records.map((r) => JSON.parse(r.valueJson))).toEqual([{ n: 1 }, { n: 3 }]);
+    expect(records.map((r) => JSON.parse(r.valueJson) as unknown)).toEqual([{ n: 1 }, { n: 3 }]);
     expect(await repository.getSecretsByKeys(['nope'])).toEqual([]);
     expect(await repository.getSecretsByKeys([])).toEqual([]);
   });
@@ -132,7 +132,14 @@ describe('PostgresSecretStoreRepository', () => {
 
   it('stores unicode keys and values', async () => {
     const key = 'clé.秘密.🔑.ключ';
-    const value = { emoji: '🔐👩‍💻', cjk: '中文字符', rtl: 'مفتاح', combining: 'e\u0301', astral: '\u{1F600}', quote: '"\\' };
+    const value = {
+      emoji: '🔐👩‍💻',
+      cjk: '中文字符',
+      rtl: 'مفتاح',
+      combining: 'e\u0301',
+      astral: '\u{1F600}',
+      quote: '"\\',
+    };
     await repository.upsertSecret(key, JSON.stringify(value));
 
     const read = await repository.getSecret(key);
@@ -167,7 +174,7 @@ describe('PostgresSecretStoreRepository', () => {
     expect(await storedKeys()).toEqual(['tx.a', 'tx.b']);
   });
 
-  it.each(['commit', 'rollback'] as const)('runs inside the caller\'s own transaction (%s)', async (outcome) => {
+  it.each(['commit', 'rollback'] as const)("runs inside the caller's own transaction (%s)", async (outcome) => {
     await testDatabase().inCallerTransaction(outcome, async (connection) => {
       const inTransaction = new PostgresSecretStoreRepository(connection);
       await inTransaction.upsertSecret('caller.tx', '{}');

@@ -31,6 +31,13 @@ export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
       throw new SecretStoreConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
     }
+    // An unencoded '/' in the password moves the rest of the credentials into the path.
+    if (parsed.pathname.includes('@')) {
+      throw new SecretStoreConfigError(
+        'DATABASE_URL',
+        "is malformed: percent-encode '/', '@', '#' and '?' in the password",
+      );
+    }
     return { connectionString: url };
   }
 
@@ -41,8 +48,8 @@ export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined
   if (env.PGPASSWORD !== undefined) config.password = env.PGPASSWORD;
   if (env.PGDATABASE) config.database = env.PGDATABASE;
   if (env.PGPORT) {
-    const port = Number(env.PGPORT);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    const port = /^\d{1,5}$/.test(env.PGPORT) ? Number(env.PGPORT) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
       throw new SecretStoreConfigError('PGPORT', 'must be a port number between 1 and 65535');
     }
     config.port = port;
@@ -55,7 +62,8 @@ export function describeDatabaseConfig(config: DatabaseConfig): string {
   if (config.connectionString) {
     try {
       const url = new URL(config.connectionString);
-      return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+      const database = url.pathname.includes('@') ? '' : url.pathname;
+      return `${url.hostname || 'localhost'}:${url.port || '5432'}${database}`;
     } catch {
       return 'DATABASE_URL';
     }

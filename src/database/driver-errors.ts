@@ -55,6 +55,13 @@ export function toDatabaseError(error: unknown, operation: string): SecretStoreE
   const code = stringProperty(error, 'code');
   const message = stringProperty(error, 'message') ?? String(error);
 
+  // Socket codes such as EPIPE look like SQLSTATEs (five capitals): recognise them first.
+  if (
+    (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
+    DRIVER_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))
+  ) {
+    return new DatabaseUnavailableError(operation, undefined, message);
+  }
   if (isSqlState(code)) {
     const sqlClass = code.slice(0, 2);
     const safeMessage = SAFE_MESSAGE_CLASSES.has(sqlClass) ? `${message} ` : '';
@@ -70,11 +77,5 @@ export function toDatabaseError(error: unknown, operation: string): SecretStoreE
     return new DatabaseError(operation, code, detail);
   }
 
-  if (
-    (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
-    DRIVER_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))
-  ) {
-    return new DatabaseUnavailableError(operation, undefined, message);
-  }
   return new DatabaseError(operation, undefined, error instanceof Error ? error.name : 'unknown driver error');
 }

@@ -31,10 +31,12 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
   let release: (() => Promise<void>) | undefined;
 
   if (db === undefined || typeof db === 'string') {
-    const config =
-      typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env ?? process.env);
+    const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env ?? process.env);
     if (!config) {
-      throw new SecretStoreConfigError('DATABASE_URL', 'is not set (nor are PGHOST/PGDATABASE…): pass { db } or set it');
+      throw new SecretStoreConfigError(
+        'DATABASE_URL',
+        'is not set (nor are PGHOST/PGDATABASE…): pass { db } or set it',
+      );
     }
     const pool = createPool(config, poolOptions);
     database = toDatabase(pool);

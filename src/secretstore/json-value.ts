@@ -35,7 +35,8 @@ class JsonValueChecker {
 
   private checkString(text: string, path: string, what: string): void {
     // JSONB refuses \u0000 and unpaired surrogates; failing here keeps the write from reaching the database.
-    if (text.includes('\u0000')) this.fail(path, `${what} contains a NUL character (\\u0000), which JSONB cannot store`);
+    if (text.includes('\u0000'))
+      this.fail(path, `${what} contains a NUL character (\\u0000), which JSONB cannot store`);
     if (!text.isWellFormed()) this.fail(path, `${what} contains an unpaired UTF-16 surrogate`);
   }
 
@@ -62,15 +63,22 @@ class JsonValueChecker {
   private checkObject(value: object, path: string, depth: number): void {
     if (depth > this.limits.maxDepth) this.fail(path, `nesting is deeper than ${this.limits.maxDepth} levels`);
     if (this.ancestors.has(value)) this.fail(path, 'circular reference');
-    if (Object.getOwnPropertySymbols(value).length > 0) this.fail(path, 'symbol-keyed properties are not representable in JSON');
+    if (Object.getOwnPropertySymbols(value).length > 0)
+      this.fail(path, 'symbol-keyed properties are not representable in JSON');
+    // JSON.stringify calls toJSON even when it is not enumerable; what it returns is not what was checked.
+    if ('toJSON' in value) this.fail(path, 'an object with a toJSON method');
     this.ancestors.add(value);
     if (Array.isArray(value)) {
       if (Object.getPrototypeOf(value) !== Array.prototype) this.fail(path, describeObject(value));
-      if (Object.keys(value).length !== value.length) this.fail(path, 'a sparse array or an array with named properties');
+      for (let index = 0; index < value.length; index++) {
+        if (!Object.hasOwn(value, index)) this.fail(propertyPath(path, index), 'a hole in a sparse array');
+      }
+      if (Object.keys(value).length !== value.length) this.fail(path, 'an array with named properties');
       value.forEach((item, index) => this.check(item, propertyPath(path, index), depth + 1));
     } else {
       const prototype: unknown = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) this.fail(path, `${describeObject(value)} is not a plain object`);
+      if (prototype !== Object.prototype && prototype !== null)
+        this.fail(path, `${describeObject(value)} is not a plain object`);
       for (const [name, item] of Object.entries(value)) {
         const itemPath = propertyPath(path, name);
         this.checkString(name, itemPath, 'the property name');

@@ -2,6 +2,8 @@ import { InvalidSecretKeyError } from '../errors';
 
 export const MAX_KEY_BYTES = 1024;
 
+// C0, DEL and C1 control characters are exactly what this pattern is for.
+// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const EDGE_WHITESPACE = /^\s|\s$/;
 
@@ -15,7 +17,8 @@ function problemWithText(text: string): string | undefined {
 
 /** A key is a non-empty string of at most 1024 UTF-8 bytes, without control characters or edge whitespace. */
 export function assertValidKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new InvalidSecretKeyError(key, `must be a string, not ${key === null ? 'null' : typeof key}`);
+  if (typeof key !== 'string')
+    throw new InvalidSecretKeyError(key, `must be a string, not ${key === null ? 'null' : typeof key}`);
   if (key.length === 0) throw new InvalidSecretKeyError(key, 'must not be empty');
   const problem = problemWithText(key);
   if (problem) throw new InvalidSecretKeyError(key, problem);

@@ -21,7 +21,8 @@ export const DEFAULT_MAX_DEPTH = 64;
 
 function positiveInteger(setting: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new SecretStoreConfigError(setting, 'must be a positive integer');
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new SecretStoreConfigError(setting, 'must be a positive integer');
   return value;
 }
 
@@ -59,8 +60,11 @@ export class SecretStore {
     return parseWithSchema(schema, record.key, value);
   }
 
-  private decodeAll<T>(schema: SecretSchema<T>, records: SecretRecord[]): Promise<SecretEntry<T>[]> {
-    return Promise.all(records.map(async (record) => ({ key: record.key, value: await this.decode(schema, record) })));
+  /** Decodes in key order, so that the error thrown is the one of the first failing record. */
+  private async decodeAll<T>(schema: SecretSchema<T>, records: SecretRecord[]): Promise<SecretEntry<T>[]> {
+    const entries: SecretEntry<T>[] = [];
+    for (const record of records) entries.push({ key: record.key, value: await this.decode(schema, record) });
+    return entries;
   }
 
   /** The secret's value parsed by `schema`, or undefined when the key does not exist. */

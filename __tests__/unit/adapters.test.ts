@@ -1,0 +1,162 @@
+// Plain objects here stand in for driver handles only to follow the adapter's control flow;
+// the adapters against real pg pools and PGlite are covered by the integration tests.
+import { toDatabase } from '../../src/database/adapters';
+import type { Database, PGliteResultLike, PGliteTransactionLike } from '../../src/database/queryable';
+
+function fakePool(failing: Record<string, unknown> = {}) {
+  const statements: string[] = [];
+  const client = {
+    query: jest.fn(async (text: string) => {
+      statements.push(text);
+      if (text in failing) throw failing[text];
+      return { rows: [], rowCount: 0 };
+    }),
+    release: jest.fn((destroy?: boolean | Error) => void destroy),
+  };
+  const pool = { connect: jest.fn(async () => client), totalCount: 1, idleCount: 0, query: jest.fn() };
+  return { pool, client, statements, database: toDatabase(pool) };
+}
+
+function transactionOf(database: Database): NonNullable<Database['transaction']> {
+  if (!database.transaction) throw new Error('expected a Database with transaction()');
+  return database.transaction;
+}
+
+describe('toDatabase over a pool', () => {
+  it('runs work between BEGIN and COMMIT on one client and releases it', async () => {
+    const { client, statements, database } = fakePool();
+
+    const result = await transactionOf(database)(async (tx) => {
+      await tx.query('SELECT 1', []);
+      return 'done';
+    });
+
+    expect(result).toBe('done');
+    expect(statements).toEqual(['BEGIN', 'SELECT 1', 'COMMIT']);
+    expect(client.release).toHaveBeenCalledTimes(1);
+    expect(client.release.mock.calls[0][0]).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>, () => Promise<string>, string]>([
+    ['work throws', {}, () => Promise.reject(new Error('work failed')), 'work failed'],
+    ['COMMIT fails', { COMMIT: new Error('commit failed') }, async () => 'done', 'commit failed'],
+  ])('rolls back and returns the client to the pool when %s', async (_, failing, work, message) => {
+    const { client, statements, database } = fakePool(failing);
+
+    await expect(transactionOf(database)(work)).rejects.toThrow(message);
+    expect(statements.at(-1)).toBe('ROLLBACK');
+    expect(client.release).toHaveBeenCalledTimes(1);
+    expect(client.release.mock.calls[0][0]).toBeUndefined();
+  });
+
+  it.each([
+    ['an Error', new Error('rollback failed'), 'rollback failed'],
+    ['a non-Error', 'rollback failed as a string', 'ROLLBACK failed'],
+  ])(
+    'destroys the client when ROLLBACK fails with %s, and still throws the error of work',
+    async (_, rollbackFailure, reason) => {
+      const workFailure = new Error('work failed');
+      const { client, database } = fakePool({ ROLLBACK: rollbackFailure });
+
+      await expect(transactionOf(database)(() => Promise.reject(workFailure))).rejects.toBe(workFailure);
+      expect(client.release).toHaveBeenCalledTimes(1);
+      const [released] = client.release.mock.calls[0];
+      expect(released).toBeInstanceOf(Error);
+      expect((released as Error).message).toBe(reason);
+    },
+  );
+
+  it('sends plain queries to the pool and releases the client of withConnection', async () => {
+    const { pool, client, database } = fakePool();
+    pool.query.mockResolvedValue({ rows: [{ n: 1 }] });
+
+    await expect(database.query('SELECT $1', [1])).resolves.toEqual({ rows: [{ n: 1 }] });
+    expect(pool.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    await expect(database.withConnection(async (connection) => connection === client)).resolves.toBe(true);
+    expect(client.release).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('toDatabase over PGlite', () => {
+  function fakePGlite(execResults: PGliteResultLike[], queryResult: PGliteResultLike) {
+    const handle: PGliteTransactionLike = {
+      query: jest.fn(async () => queryResult),
+      exec: jest.fn(async () => execResults),
+    };
+    const tx: PGliteTransactionLike = { query: jest.fn(async () => queryResult), exec: jest.fn(async () => []) };
+    const pglite = {
+      ...handle,
+      transaction: jest.fn(<T>(work: (tx: PGliteTransactionLike) => Promise<T>) => work(tx)),
+    };
+    return { pglite, tx, database: toDatabase(pglite) };
+  }
+
+  it("sends a query without values to exec() and returns the last statement's rows", async () => {
+    const { pglite, database } = fakePGlite(
+      [
+        { rows: [], affectedRows: 0 },
+        { rows: [{ a: 1 }, { a: 2 }], affectedRows: 5 },
+      ],
+      { rows: [] },
+    );
+
+    await expect(database.query('CREATE TABLE t (); SELECT a FROM t')).resolves.toEqual({
+      rows: [{ a: 1 }, { a: 2 }],
+      rowCount: 5,
+    });
+    expect(pglite.exec).toHaveBeenCalledWith('CREATE TABLE t (); SELECT a FROM t');
+    expect(pglite.query).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['affectedRows as rowCount', { rows: [{ a: 1 }], affectedRows: 3 }, 3],
+    ['the row count when affectedRows is missing', { rows: [{ a: 1 }, { a: 2 }] }, 2],
+  ])('sends a query with values to query() and reports %s', async (_, result, rowCount) => {
+    const { pglite, database } = fakePGlite([], result);
+
+    await expect(database.query('SELECT $1', [1])).resolves.toEqual({ rows: result.rows, rowCount });
+    expect(pglite.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    expect(pglite.exec).not.toHaveBeenCalled();
+  });
+
+  it('answers an empty exec() with no rows', async () => {
+    await expect(fakePGlite([], { rows: [] }).database.query('')).resolves.toEqual({ rows: [], rowCount: 0 });
+  });
+
+  it("runs transaction work on PGlite's transaction handle", async () => {
+    const { pglite, tx, database } = fakePGlite([], { rows: [{ n: 1 }] });
+
+    await transactionOf(database)((queryable) => queryable.query('SELECT $1', [1]));
+
+    expect(pglite.transaction).toHaveBeenCalledTimes(1);
+    expect(tx.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    expect(pglite.query).not.toHaveBeenCalled();
+  });
+
+  it('runs withConnection work on the instance itself', async () => {
+    const { pglite, database } = fakePGlite([], { rows: [] });
+
+    await database.withConnection((connection) => connection.query('SELECT $1', [2]));
+
+    expect(pglite.query).toHaveBeenCalledWith('SELECT $1', [2]);
+    expect(pglite.transaction).not.toHaveBeenCalled();
+  });
+});
+
+describe('toDatabase over a single connection', () => {
+  it('has no transaction() and passes queries to the connection', async () => {
+    const connection = { query: jest.fn(async () => ({ rows: [{ n: 1 }], rowCount: 1 })) };
+    const database = toDatabase(connection);
+
+    expect(database.transaction).toBeUndefined();
+    await expect(database.query('SELECT $1', [1])).resolves.toEqual({ rows: [{ n: 1 }], rowCount: 1 });
+    expect(connection.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    await expect(database.withConnection(async (held) => held === connection)).resolves.toBe(true);
+  });
+
+  it('returns a Database as it is', () => {
+    const database = toDatabase({ query: jest.fn() });
+
+    expect(toDatabase(database)).toBe(database);
+  });
+});

@@ -1,0 +1,170 @@
+import { inspect } from 'node:util';
+
+import { toDatabaseError } from '../../src/database/driver-errors';
+import {
+  DatabaseError,
+  DatabaseUnavailableError,
+  SchemaNotMigratedError,
+  SecretNotFoundError,
+  StatementTimeoutError,
+  TransactionConflictError,
+} from '../../src/errors';
+
+const OPERATION = 'Reading secret "svc/db"';
+// Stands for a value that reached the server as a query parameter.
+const MARKER = 'sk_live_MARKER_0b4e';
+
+/** An error shaped like node-postgres' DatabaseError. */
+function pgError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { code, severity: 'ERROR', ...extra });
+}
+
+/** An error shaped like a Node.js socket error. */
+function systemError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code, errno: -1, syscall: 'connect' });
+}
+
+type ErrorClass = typeof DatabaseError;
+
+describe('toDatabaseError', () => {
+  it.each<[string, unknown, ErrorClass, string, string | undefined]>([
+    [
+      '57014 statement timeout',
+      pgError('57014', 'canceling statement due to statement timeout'),
+      StatementTimeoutError,
+      'STATEMENT_TIMEOUT',
+      '57014',
+    ],
+    [
+      '40001 serialization failure',
+      pgError('40001', 'could not serialize access'),
+      TransactionConflictError,
+      'TRANSACTION_CONFLICT',
+      '40001',
+    ],
+    [
+      '40P01 deadlock',
+      pgError('40P01', 'deadlock detected'),
+      TransactionConflictError,
+      'TRANSACTION_CONFLICT',
+      '40P01',
+    ],
+    [
+      '42P01 undefined table',
+      pgError('42P01', 'relation "secret_store" does not exist'),
+      SchemaNotMigratedError,
+      'SCHEMA_NOT_MIGRATED',
+      '42P01',
+    ],
+    [
+      '08006 connection failure',
+      pgError('08006', 'connection failure'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      '08006',
+    ],
+    [
+      '08P01 protocol violation',
+      pgError('08P01', 'protocol violation'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      '08P01',
+    ],
+    [
+      '57P01 admin shutdown',
+      pgError('57P01', 'terminating connection due to administrator command'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      '57P01',
+    ],
+    [
+      '53300 too many connections',
+      pgError('53300', 'sorry, too many clients already'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      '53300',
+    ],
+    [
+      'ECONNREFUSED',
+      systemError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      undefined,
+    ],
+    [
+      'ECONNRESET',
+      systemError('ECONNRESET', 'read ECONNRESET'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      undefined,
+    ],
+    ['EPIPE', systemError('EPIPE', 'write EPIPE'), DatabaseUnavailableError, 'DATABASE_UNAVAILABLE', undefined],
+    [
+      'a terminated connection',
+      new Error('Connection terminated unexpectedly'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      undefined,
+    ],
+    [
+      'an ended pool',
+      new Error('Cannot use a pool after calling end on the pool'),
+      DatabaseUnavailableError,
+      'DATABASE_UNAVAILABLE',
+      undefined,
+    ],
+    ['another SQLSTATE', pgError('0A000', 'feature not supported'), DatabaseError, 'DATABASE_ERROR', '0A000'],
+  ])('maps %s', (_, driverError, errorClass, code, sqlState) => {
+    const error = toDatabaseError(driverError, OPERATION);
+
+    expect(error.constructor).toBe(errorClass);
+    expect(error).toMatchObject({ code, sqlState, operation: OPERATION });
+    expect(error.message.startsWith(`${OPERATION} failed: `)).toBe(true);
+  });
+
+  it.each([
+    ['22P02', 'invalid text representation', { message: `invalid input syntax for type json: "${MARKER}"` }],
+    ['23505', 'unique violation', { message: 'duplicate key', detail: `Key (key)=(${MARKER}) already exists.` }],
+    ['23514', 'check violation', { message: `new row violates check constraint: ${MARKER}`, where: MARKER }],
+  ])('keeps only the SQLSTATE of %s (%s), whose message can quote a parameter', (code, _, { message, ...extra }) => {
+    const error = toDatabaseError(pgError(code, message, extra), OPERATION);
+
+    expect(error.constructor).toBe(DatabaseError);
+    expect(error.message).toBe(`${OPERATION} failed: (SQLSTATE ${code})`);
+    expect(error.cause).toBeUndefined();
+    expect(inspect(error, { showHidden: true, depth: Infinity })).not.toContain(MARKER);
+  });
+
+  it('keeps the server message of a syntax error (42601)', () => {
+    const error = toDatabaseError(pgError('42601', 'syntax error at or near "SELEC"'), OPERATION);
+
+    expect(error.message).toBe(`${OPERATION} failed: syntax error at or near "SELEC" (SQLSTATE 42601)`);
+  });
+
+  it('tells to migrate when the table is missing', () => {
+    expect(toDatabaseError(pgError('42P01', 'relation does not exist'), OPERATION).message).toContain('run migrate()');
+  });
+
+  it('returns a SecretStoreError as it is', () => {
+    const original = new SecretNotFoundError('svc/db');
+
+    expect(toDatabaseError(original, OPERATION)).toBe(original);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a string', `boom ${MARKER}`, 'unknown driver error'],
+    ['undefined', undefined, 'unknown driver error'],
+    ['an object with a numeric code', { code: 42, message: MARKER }, 'unknown driver error'],
+    ['an Error without a code', new TypeError(`bad value ${MARKER}`), 'TypeError'],
+  ])('turns %s into a DatabaseError without its text', (_, thrown, detail) => {
+    const error = toDatabaseError(thrown, OPERATION);
+
+    expect(error.constructor).toBe(DatabaseError);
+    expect(error).toMatchObject({
+      code: 'DATABASE_ERROR',
+      sqlState: undefined,
+      message: `${OPERATION} failed: ${detail}`,
+    });
+    expect(inspect(error)).not.toContain(MARKER);
+  });
+});

@@ -1,0 +1,79 @@
+import {
+  DatabaseError,
+  DatabaseUnavailableError,
+  InvalidSecretKeyError,
+  InvalidSecretValueError,
+  MigrationChecksumMismatchError,
+  MigrationError,
+  SchemaNotMigratedError,
+  SecretCorruptError,
+  SecretNotFoundError,
+  SecretStoreConfigError,
+  SecretStoreError,
+  SecretValidationError,
+  SecretValueTooLargeError,
+  StatementTimeoutError,
+  TransactionConflictError,
+  TransactionUnsupportedError,
+} from '../../src';
+import { describeKey } from '../../src/errors';
+
+const errors: [string, SecretStoreError, string][] = [
+  ['InvalidSecretKeyError', new InvalidSecretKeyError('k', 'why'), 'INVALID_SECRET_KEY'],
+  ['InvalidSecretValueError', new InvalidSecretValueError('k', '$.a', 'why'), 'INVALID_SECRET_VALUE'],
+  ['SecretValueTooLargeError', new SecretValueTooLargeError('k', 11, 10), 'SECRET_VALUE_TOO_LARGE'],
+  ['SecretNotFoundError', new SecretNotFoundError('k'), 'SECRET_NOT_FOUND'],
+  ['SecretValidationError', new SecretValidationError('k', ['$']), 'SECRET_VALIDATION_FAILED'],
+  ['SecretCorruptError', new SecretCorruptError('k', 'why'), 'SECRET_CORRUPT'],
+  ['SecretStoreConfigError', new SecretStoreConfigError('maxDepth', 'why'), 'INVALID_CONFIGURATION'],
+  ['TransactionUnsupportedError', new TransactionUnsupportedError(), 'TRANSACTION_UNSUPPORTED'],
+  ['MigrationError', new MigrationError('001_init.sql', 'why'), 'MIGRATION_FAILED'],
+  ['MigrationChecksumMismatchError', new MigrationChecksumMismatchError('001_init.sql'), 'MIGRATION_CHECKSUM_MISMATCH'],
+  ['DatabaseError', new DatabaseError('Reading', '22P02', 'why'), 'DATABASE_ERROR'],
+  ['DatabaseUnavailableError', new DatabaseUnavailableError('Reading', undefined, 'why'), 'DATABASE_UNAVAILABLE'],
+  ['StatementTimeoutError', new StatementTimeoutError('Reading', '57014', 'why'), 'STATEMENT_TIMEOUT'],
+  ['TransactionConflictError', new TransactionConflictError('Reading', '40001', 'why'), 'TRANSACTION_CONFLICT'],
+  ['SchemaNotMigratedError', new SchemaNotMigratedError('Reading', '42P01', 'why'), 'SCHEMA_NOT_MIGRATED'],
+];
+
+describe.each(errors)('%s', (className, error, code) => {
+  it('is a SecretStoreError and an Error', () => {
+    expect(error).toBeInstanceOf(SecretStoreError);
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it(`has the code ${code}`, () => {
+    expect(error.code).toBe(code);
+  });
+
+  it('is named after its class', () => {
+    expect(error.name).toBe(className);
+    expect(error.constructor.name).toBe(className);
+    expect(String(error)).toMatch(new RegExp(`^${className}: `));
+  });
+});
+
+it.each([
+  [SecretValueTooLargeError, InvalidSecretValueError],
+  [MigrationChecksumMismatchError, MigrationError],
+  [DatabaseUnavailableError, DatabaseError],
+  [StatementTimeoutError, DatabaseError],
+  [TransactionConflictError, DatabaseError],
+  [SchemaNotMigratedError, DatabaseError],
+])('%p extends %p', (subclass, superclass) => {
+  expect(subclass.prototype).toBeInstanceOf(superclass);
+});
+
+describe('describeKey', () => {
+  it.each<[unknown, string]>([
+    ['svc/db', '"svc/db"'],
+    ['line\nbreak', '"line\\nbreak"'],
+    [`${'x'.repeat(80)}tail`, `"${'x'.repeat(80)}…"`],
+    [42, '<number>'],
+    [null, '<null>'],
+    [undefined, '<undefined>'],
+    [{}, '<object>'],
+  ])('renders %p as %s', (key, shown) => {
+    expect(describeKey(key)).toBe(shown);
+  });
+});
