@@ -33,7 +33,9 @@ function harnessMode(): HarnessMode {
   throw new Error(`${HARNESS_MODE_VARIABLE} is not set: run database tests through jest so that global-setup runs`);
 }
 
-async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
+type OpenedDatabase = Omit<TestDatabase, 'reset'>;
+
+async function openServerDatabase(serverUrl: string): Promise<OpenedDatabase> {
   const scratch = await createScratchDatabase(serverUrl, 'secretstore_test');
   // The package's pool absorbs errors of idle clients, such as those ended by DROP DATABASE … WITH (FORCE).
   const pool = createPool({ connectionString: scratch.url }, { max: 12 });
@@ -54,9 +56,6 @@ async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
         client.release();
       }
     },
-    reset: async () => {
-      await database.query('TRUNCATE secret_store');
-    },
     async close() {
       await pool.end();
       await scratch.drop();
@@ -64,7 +63,7 @@ async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
   };
 }
 
-async function openPGliteDatabase(): Promise<TestDatabase> {
+async function openPGliteDatabase(): Promise<OpenedDatabase> {
   const pglite = await PGlite.create();
   const database = toDatabase(pglite);
   await migrate(database);
@@ -79,20 +78,25 @@ async function openPGliteDatabase(): Promise<TestDatabase> {
         if (outcome === 'rollback') await tx.rollback();
       });
     },
-    reset: async () => {
-      await database.query('TRUNCATE secret_store');
-    },
     close: () => pglite.close(),
   };
 }
 
 export async function openTestDatabase(): Promise<TestDatabase> {
+  let opened: OpenedDatabase;
   if (harnessMode() === 'server') {
     const serverUrl = process.env[HARNESS_SERVER_VARIABLE];
     if (!serverUrl) throw new Error(`${HARNESS_SERVER_VARIABLE} is not set`);
-    return openServerDatabase(serverUrl);
+    opened = await openServerDatabase(serverUrl);
+  } else {
+    opened = await openPGliteDatabase();
   }
-  return openPGliteDatabase();
+  return {
+    ...opened,
+    reset: async () => {
+      await opened.database.query('TRUNCATE secret_store');
+    },
+  };
 }
 
 /** Registers beforeAll/afterAll for this file's database and returns a getter for it. */
