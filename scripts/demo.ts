@@ -12,6 +12,9 @@ import { z } from 'zod';
 import {
   createSecretStore,
   describeDatabaseConfig,
+  generateEncryptionKey,
+  type KeyringOptions,
+  parseEncryptionKeys,
   migrate,
   readDatabaseConfig,
   type SecretSchema,
@@ -84,14 +87,23 @@ async function runWorkflow(store: SecretStore): Promise<Step[]> {
   return steps;
 }
 
+/** SECRETSTORE_ENCRYPTION_KEYS when set; otherwise a throwaway key that lives as long as this process. */
+function demoEncryption(): KeyringOptions {
+  const spec = process.env.SECRETSTORE_ENCRYPTION_KEYS;
+  if (spec) return parseEncryptionKeys(spec);
+  console.log('demo: SECRETSTORE_ENCRYPTION_KEYS is not set, encrypting with a throwaway key');
+  return parseEncryptionKeys(`demo:${generateEncryptionKey()}`);
+}
+
 async function main(): Promise<void> {
   const config = readDatabaseConfig(process.env);
+  const encryption = demoEncryption();
   if (config) {
     console.log(`demo: PostgreSQL at ${describeDatabaseConfig(config)} (DATABASE_URL)\n`);
     const pool = createPool(config);
     try {
       await migrate(pool);
-      const store = await createSecretStore({ db: pool });
+      const store = await createSecretStore({ db: pool, encryption });
       printTable(await runWorkflow(store));
     } finally {
       await pool.end();
@@ -101,7 +113,7 @@ async function main(): Promise<void> {
   console.log('demo: DATABASE_URL is not set, using an in-memory embedded PGlite\n');
   const pglite = await PGlite.create();
   try {
-    const store = await createSecretStore({ db: pglite, migrate: true });
+    const store = await createSecretStore({ db: pglite, migrate: true, encryption });
     printTable(await runWorkflow(store));
   } finally {
     await pglite.close();

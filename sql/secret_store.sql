@@ -1,14 +1,14 @@
 /*
   @name GetSecret
 */
-SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key = :key!;
 
 /*
   @name GetSecretsByKeys
 */
-SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key = ANY(:keys!::text[])
 ORDER BY key;
@@ -16,7 +16,7 @@ ORDER BY key;
 /*
   @name ListSecretsInRange
 */
-SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key >= :lowerBound! AND key < :upperBound!
 ORDER BY key;
@@ -24,7 +24,7 @@ ORDER BY key;
 /*
   @name ListSecretsFrom
 */
-SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key >= :lowerBound!
 ORDER BY key;
@@ -32,17 +32,39 @@ ORDER BY key;
 /*
   @name UpsertSecret
 */
-INSERT INTO secret_store (key, value)
-VALUES (:key!, (:valueJson!::text)::jsonb)
+INSERT INTO secret_store (key, value, encoding, key_id)
+VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
 ON CONFLICT (key) DO UPDATE
 SET value = EXCLUDED.value,
+    encoding = EXCLUDED.encoding,
+    key_id = EXCLUDED.key_id,
     version = secret_store.version + 1,
     updated_at = now()
-RETURNING key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt";
+RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
 
 /*
   @name DeleteSecret
 */
 DELETE FROM secret_store
 WHERE key = :key!
+RETURNING key;
+
+/*
+  @name ListSecretsToRotate
+*/
+SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+FROM secret_store
+WHERE key > :afterKey!
+  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
+ORDER BY key
+LIMIT :limit!;
+
+/*
+  @name ReencryptSecret
+*/
+UPDATE secret_store
+SET value = (:valueJson!::text)::jsonb,
+    encoding = :encoding!,
+    key_id = :keyId
+WHERE key = :key! AND version = :version!
 RETURNING key;

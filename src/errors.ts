@@ -20,12 +20,15 @@ export function describeKey(key: unknown): string {
 
 export class InvalidSecretKeyError extends SecretStoreError {
   readonly code = 'INVALID_SECRET_KEY';
+  /** The key, when it was a string. Anything else is not kept: it may be a secret passed in the wrong place. */
+  readonly key: string | undefined;
 
   constructor(
-    readonly key: unknown,
+    key: unknown,
     readonly reason: string,
   ) {
     super(`Invalid secret key ${describeKey(key)}: ${reason}`);
+    this.key = typeof key === 'string' ? key : undefined;
   }
 }
 
@@ -159,4 +162,20 @@ export class TransactionConflictError extends DatabaseError {
 
 export class SchemaNotMigratedError extends DatabaseError {
   override readonly code = 'SCHEMA_NOT_MIGRATED';
+}
+
+/** A stored secret that cannot be decrypted: unknown key id, wrong key, or tampered or swapped ciphertext. */
+export class SecretDecryptionError extends SecretStoreError {
+  readonly code = 'SECRET_DECRYPTION_FAILED';
+
+  constructor(
+    readonly key: string,
+    /** The key id the row names, when it names one. */
+    readonly keyId: string | undefined,
+    readonly reason: string,
+  ) {
+    super(
+      `Secret ${describeKey(key)} cannot be decrypted${keyId === undefined ? '' : ` with key id ${describeKey(keyId)}`}: ${reason}`,
+    );
+  }
 }

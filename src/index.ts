@@ -1,4 +1,17 @@
-export { SecretStore, type SecretEntry, type SecretStoreOptions } from './secretstore/service';
+export {
+  SecretStore,
+  type RotationOptions,
+  type RotationResult,
+  type SecretEntry,
+  type SecretStoreOptions,
+} from './secretstore/service';
+export {
+  EncryptionKey,
+  generateEncryptionKey,
+  parseEncryptionKeys,
+  type ParsedEncryptionKeys,
+} from './encryption/encryption-key';
+export type { EncryptionOptions, KeyringOptions, SecretEncoding, StoredValue } from './encryption/codec';
 export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create';
 export { PostgresSecretStoreRepository, type SecretRecord, type SecretStoreRepository } from './secretstore/repository';
 export type { SecretSchema } from './secretstore/schema';
@@ -22,6 +35,7 @@ export {
   MigrationError,
   SchemaNotMigratedError,
   SecretCorruptError,
+  SecretDecryptionError,
   SecretNotFoundError,
   SecretStoreConfigError,
   SecretStoreError,

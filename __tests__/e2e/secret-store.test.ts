@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   createSecretStore,
+  generateEncryptionKey,
   InvalidSecretValueError,
   PostgresSecretStoreRepository,
   SecretNotFoundError,
@@ -9,12 +10,14 @@ import {
   SecretValidationError,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
+import { testKeyring } from '../harness/keys';
 
 const testDatabase = useTestDatabase();
+const encryption = testKeyring();
 let store: SecretStore;
 
 beforeAll(() => {
-  store = new SecretStore(new PostgresSecretStoreRepository(testDatabase().handle));
+  store = new SecretStore(new PostgresSecretStoreRepository(testDatabase().handle), { encryption });
 });
 
 beforeEach(async () => {
@@ -82,7 +85,7 @@ describe('SecretStore on PostgreSQL', () => {
 
   it('writes nothing for a value that would not read back equal', async () => {
     await expect(store.setSecret('bad.date', { expires: new Date() })).rejects.toThrow(InvalidSecretValueError);
-    await expect(store.setSecret('bad.nul', { text: 'a\u0000b' })).rejects.toMatchObject({ path: '$.text' });
+    await expect(store.setSecret('bad.zero', { n: -0 })).rejects.toMatchObject({ path: '$.n' });
     expect(await rowCount()).toBe(0);
   });
 
@@ -118,7 +121,7 @@ describe('SecretStore on PostgreSQL', () => {
 
     it('joins a transaction the caller opened on its own connection', async () => {
       await testDatabase().inCallerTransaction('rollback', async (connection) => {
-        const inTransaction = await createSecretStore({ db: connection });
+        const inTransaction = await createSecretStore({ db: connection, encryption });
         await inTransaction.setSecret('caller.one', { n: 1 });
         expect(await inTransaction.getSecret(z.object({ n: z.number() }), 'caller.one')).toEqual({ n: 1 });
         await inTransaction.close(); // does not end the caller's connection
@@ -129,7 +132,7 @@ describe('SecretStore on PostgreSQL', () => {
 
   describe('createSecretStore', () => {
     it('builds a store over a handle the caller keeps', async () => {
-      const created = await createSecretStore({ db: testDatabase().handle, migrate: true });
+      const created = await createSecretStore({ db: testDatabase().handle, migrate: true, encryption });
       await created.setSecret('created.one', { ok: true });
       await created.close();
       // The handle is still usable after close(): the store did not own it.
@@ -142,13 +145,14 @@ describe('SecretStore on PostgreSQL', () => {
         // No server here: a connection string that cannot be reached fails as DATABASE_UNAVAILABLE.
         const unreachable = await createSecretStore({
           db: 'postgres://postgres@127.0.0.1:1/none',
+          encryption,
           pool: { connectionTimeoutMillis: 2_000 },
         });
         await expect(unreachable.getSecret(z.object({}), 'k')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
         await unreachable.close();
         return;
       }
-      const owned = await createSecretStore({ db: url });
+      const owned = await createSecretStore({ db: url, encryption });
       await owned.setSecret('owned.one', { ok: true });
       expect(await owned.getSecret(z.object({ ok: z.boolean() }), 'owned.one')).toEqual({ ok: true });
       await owned.close();
@@ -156,10 +160,20 @@ describe('SecretStore on PostgreSQL', () => {
     });
 
     it('reads DATABASE_URL from the environment it is given, and refuses when none is set', async () => {
-      await expect(createSecretStore({ env: {} })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
-      const fromEnv = await createSecretStore({
-        env: { DATABASE_URL: testDatabase().url ?? 'postgres://postgres@127.0.0.1:1/none' },
+      await expect(createSecretStore({ env: {}, encryption })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
+      const DATABASE_URL = testDatabase().url ?? 'postgres://postgres@127.0.0.1:1/none';
+      // No keyring and no explicit choice: refused before any connection is opened.
+      await expect(createSecretStore({ env: { DATABASE_URL } })).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+        setting: 'encryption',
       });
+      const fromEnv = await createSecretStore({
+        env: {
+          DATABASE_URL,
+          SECRETSTORE_ENCRYPTION_KEYS: `k2:${generateEncryptionKey()},k1:${generateEncryptionKey()}`,
+        },
+      });
+      expect(fromEnv.toJSON()).toMatchObject({ encryption: 'aes-256-gcm', activeKeyId: 'k2', keyIds: ['k2', 'k1'] });
       await fromEnv.close();
     });
   });

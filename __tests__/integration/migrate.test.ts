@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -8,12 +8,13 @@ import { MigrationChecksumMismatchError, MigrationError } from '../../src/errors
 import { useTestDatabase } from '../harness/database';
 
 const testDatabase = useTestDatabase();
+const PACKAGE_MIGRATIONS = readdirSync(MIGRATIONS_DIRECTORY).sort();
 const FIRST = '001_secret_store.sql';
 
 let directory: string;
 beforeEach(() => {
   directory = mkdtempSync(path.join(tmpdir(), 'secretstore-migrations-'));
-  writeFileSync(path.join(directory, FIRST), readFileSync(path.join(MIGRATIONS_DIRECTORY, FIRST)));
+  cpSync(MIGRATIONS_DIRECTORY, directory, { recursive: true });
 });
 afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -32,29 +33,30 @@ async function tableExists(name: string): Promise<boolean> {
 
 describe('migrate', () => {
   it('has applied the package migrations with a checksum, and a second run is a no-op', async () => {
-    expect((await recorded()).map((row) => row.name)).toEqual([FIRST]);
-    expect((await recorded())[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(PACKAGE_MIGRATIONS).toContain(FIRST);
+    expect((await recorded()).map((row) => row.name)).toEqual(PACKAGE_MIGRATIONS);
+    for (const row of await recorded()) expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
 
     const result = await migrate(testDatabase().database);
-    expect(result).toEqual({ applied: [], alreadyApplied: [FIRST], unknown: [] });
-    expect(await recorded()).toHaveLength(1);
+    expect(result).toEqual({ applied: [], alreadyApplied: PACKAGE_MIGRATIONS, unknown: [] });
+    expect(await recorded()).toHaveLength(PACKAGE_MIGRATIONS.length);
   });
 
   it('applies a new migration once, in its own transaction, recording it', async () => {
     writeFileSync(
-      path.join(directory, '002_audit.sql'),
+      path.join(directory, '900_audit.sql'),
       'CREATE TABLE secret_audit (id int);\nCREATE INDEX ON secret_audit (id);',
     );
 
     expect(await migrate(testDatabase().database, { directory })).toEqual({
-      applied: ['002_audit.sql'],
-      alreadyApplied: [FIRST],
+      applied: ['900_audit.sql'],
+      alreadyApplied: PACKAGE_MIGRATIONS,
       unknown: [],
     });
     expect(await tableExists('secret_audit')).toBe(true);
     expect((await migrate(testDatabase().database, { directory })).applied).toEqual([]);
     await testDatabase().database.query('DROP TABLE secret_audit', []);
-    await testDatabase().database.query("DELETE FROM secretstore_migrations WHERE name = '002_audit.sql'", []);
+    await testDatabase().database.query("DELETE FROM secretstore_migrations WHERE name = '900_audit.sql'", []);
   });
 
   it('refuses a migration that changed after it was applied, naming it', async () => {
@@ -68,16 +70,16 @@ describe('migrate', () => {
 
   it('rolls back a failing migration entirely and names it', async () => {
     writeFileSync(
-      path.join(directory, '002_broken.sql'),
+      path.join(directory, '900_broken.sql'),
       'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;',
     );
 
     const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
-    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '002_broken.sql' });
-    expect((error as Error).message).toContain('002_broken.sql');
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '900_broken.sql' });
+    expect((error as Error).message).toContain('900_broken.sql');
     expect(await tableExists('half_done')).toBe(false);
-    expect((await recorded()).map((row) => row.name)).toEqual([FIRST]);
+    expect((await recorded()).map((row) => row.name)).toEqual(PACKAGE_MIGRATIONS);
   });
 
   it('refuses files that are not named NNN_name.sql', async () => {
@@ -99,7 +101,7 @@ describe('migrate', () => {
 
   it('serializes concurrent runners: each new migration is applied exactly once', async () => {
     writeFileSync(
-      path.join(directory, '002_counter.sql'),
+      path.join(directory, '900_counter.sql'),
       'CREATE TABLE migration_runs (n int);\nINSERT INTO migration_runs VALUES (1);',
     );
     const { mode, url, database } = testDatabase();
@@ -110,13 +112,13 @@ describe('migrate', () => {
       const targets = mode === 'server' ? pools : Array.from({ length: 4 }, () => database);
       const results = await Promise.all(targets.map((target) => migrate(target, { directory })));
 
-      expect(results.flatMap((result) => result.applied)).toEqual(['002_counter.sql']);
+      expect(results.flatMap((result) => result.applied)).toEqual(['900_counter.sql']);
       const { rows } = await database.query('SELECT count(*)::int AS runs FROM migration_runs', []);
       expect(rows).toEqual([{ runs: 1 }]);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
       await database.query('DROP TABLE IF EXISTS migration_runs', []);
-      await database.query("DELETE FROM secretstore_migrations WHERE name = '002_counter.sql'", []);
+      await database.query("DELETE FROM secretstore_migrations WHERE name = '900_counter.sql'", []);
     }
   });
 });

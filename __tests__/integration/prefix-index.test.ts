@@ -43,8 +43,8 @@ describe('listing by prefix on 100,000 rows', () => {
   beforeAll(async () => {
     const { database } = testDatabase();
     await database.query(
-      `INSERT INTO secret_store (key, value)
-       SELECT 'tenant.' || lpad((i % 100)::text, 3, '0') || '.secret.' || lpad(i::text, 6, '0'), jsonb_build_object('i', i)
+      `INSERT INTO secret_store (key, value, encoding)
+       SELECT 'tenant.' || lpad((i % 100)::text, 3, '0') || '.secret.' || lpad(i::text, 6, '0'), jsonb_build_object('i', i), 'plain'
        FROM generate_series(1, 100000) AS i`,
       [],
     );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { StoredValue } from '../../src/encryption/codec';
 import { PostgresSecretStoreRepository } from '../../src/secretstore/repository';
 import { useTestDatabase } from '../harness/database';
 
@@ -15,6 +16,8 @@ beforeEach(async () => {
   await testDatabase().reset();
 });
 
+const plain = (valueJson: string): StoredValue => ({ valueJson, encoding: 'plain', keyId: null });
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function storedKeys(): Promise<string[]> {
@@ -25,7 +28,7 @@ async function storedKeys(): Promise<string[]> {
 describe('PostgresSecretStoreRepository', () => {
   it('inserts a secret and reads it back with its timestamps', async () => {
     const before = Date.now();
-    const written = await repository.upsertSecret('oauth.github', '{"client_id":"abc"}');
+    const written = await repository.upsertSecret('oauth.github', plain('{"client_id":"abc"}'));
     const read = await repository.getSecret('oauth.github');
 
     expect(read).toEqual(written);
@@ -38,10 +41,10 @@ describe('PostgresSecretStoreRepository', () => {
   });
 
   it('updates a secret: version bumped, updatedAt moved, createdAt kept', async () => {
-    const first = await repository.upsertSecret('api.external', '{"api_key":"v1"}');
+    const first = await repository.upsertSecret('api.external', plain('{"api_key":"v1"}'));
     await pause(20);
-    const second = await repository.upsertSecret('api.external', '{"api_key":"v2"}');
-    const third = await repository.upsertSecret('api.external', '{"api_key":"v3"}');
+    const second = await repository.upsertSecret('api.external', plain('{"api_key":"v2"}'));
+    const third = await repository.upsertSecret('api.external', plain('{"api_key":"v3"}'));
 
     expect(second.version).toBe(2);
     expect(third.version).toBe(3);
@@ -53,12 +56,12 @@ describe('PostgresSecretStoreRepository', () => {
   });
 
   it('reads a missing key as undefined', async () => {
-    await repository.upsertSecret('present', '{}');
+    await repository.upsertSecret('present', plain('{}'));
     expect(await repository.getSecret('absent')).toBeUndefined();
   });
 
   it('deletes a secret and reports whether it existed', async () => {
-    await repository.upsertSecret('database.postgres', '{"password":"x"}');
+    await repository.upsertSecret('database.postgres', plain('{"password":"x"}'));
 
     expect(await repository.deleteSecret('database.postgres')).toBe(true);
     expect(await repository.getSecret('database.postgres')).toBeUndefined();
@@ -78,7 +81,7 @@ describe('PostgresSecretStoreRepository', () => {
       'b',
       'a%c',
     ];
-    for (const key of keys) await repository.upsertSecret(key, JSON.stringify({ key }));
+    for (const key of keys) await repository.upsertSecret(key, plain(JSON.stringify({ key })));
 
     const listed = async (prefix: string) => (await repository.listSecretsByPrefix(prefix)).map((r) => r.key);
     expect(await listed('a%b')).toEqual(['a%b.1', 'a%b.2']);
@@ -91,7 +94,7 @@ describe('PostgresSecretStoreRepository', () => {
 
   it('lists by prefixes at the top of the code point range', async () => {
     const keys = ['\u{10FFFF}', '\u{10FFFF}a', '\u{10FFFE}z', 'x\u{10FFFF}', 'y'];
-    for (const key of keys) await repository.upsertSecret(key, '{}');
+    for (const key of keys) await repository.upsertSecret(key, plain('{}'));
 
     const listed = async (prefix: string) => (await repository.listSecretsByPrefix(prefix)).map((r) => r.key);
     expect(await listed('\u{10FFFF}')).toEqual(['\u{10FFFF}', '\u{10FFFF}a']);
@@ -100,9 +103,9 @@ describe('PostgresSecretStoreRepository', () => {
   });
 
   it('gets many by keys: missing keys are absent, order is by key', async () => {
-    await repository.upsertSecret('k.2', '{"n":2}');
-    await repository.upsertSecret('k.1', '{"n":1}');
-    await repository.upsertSecret('k.3', '{"n":3}');
+    await repository.upsertSecret('k.2', plain('{"n":2}'));
+    await repository.upsertSecret('k.1', plain('{"n":1}'));
+    await repository.upsertSecret('k.3', plain('{"n":3}'));
 
     const records = await repository.getSecretsByKeys(['k.3', 'missing', 'k.1']);
     expect(records.map((r) => r.key)).toEqual(['k.1', 'k.3']);
@@ -113,7 +116,7 @@ describe('PostgresSecretStoreRepository', () => {
 
   it('passes keys with quotes, commas and braces to the array parameter intact', async () => {
     const keys = ['has "quotes"', 'has,comma', '{braces}', 'back\\slash', 'NULL'];
-    for (const key of keys) await repository.upsertSecret(key, '{}');
+    for (const key of keys) await repository.upsertSecret(key, plain('{}'));
 
     const records = await repository.getSecretsByKeys(keys);
     expect(records.map((r) => r.key).sort()).toEqual([...keys].sort());
@@ -124,7 +127,8 @@ describe('PostgresSecretStoreRepository', () => {
     const secrets = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     expect(Object.keys(secrets).sort()).toEqual(['api.external', 'database.postgres', 'oauth.github']);
 
-    for (const [key, value] of Object.entries(secrets)) await repository.upsertSecret(key, JSON.stringify(value));
+    for (const [key, value] of Object.entries(secrets))
+      await repository.upsertSecret(key, plain(JSON.stringify(value)));
     for (const [key, value] of Object.entries(secrets)) {
       expect(JSON.parse((await repository.getSecret(key))!.valueJson)).toEqual(value);
     }
@@ -140,7 +144,7 @@ describe('PostgresSecretStoreRepository', () => {
       astral: '\u{1F600}',
       quote: '"\\',
     };
-    await repository.upsertSecret(key, JSON.stringify(value));
+    await repository.upsertSecret(key, plain(JSON.stringify(value)));
 
     const read = await repository.getSecret(key);
     expect(read!.key).toBe(key);
@@ -149,12 +153,12 @@ describe('PostgresSecretStoreRepository', () => {
   });
 
   it('rolls back every write of a transaction that throws', async () => {
-    await repository.upsertSecret('kept', '{"v":1}');
+    await repository.upsertSecret('kept', plain('{"v":1}'));
 
     await expect(
       repository.transaction(async (tx) => {
-        await tx.upsertSecret('tx.one', '{}');
-        await tx.upsertSecret('kept', '{"v":2}');
+        await tx.upsertSecret('tx.one', plain('{}'));
+        await tx.upsertSecret('kept', plain('{"v":2}'));
         await tx.deleteSecret('kept');
         throw new Error('abort the transaction');
       }),
@@ -166,8 +170,8 @@ describe('PostgresSecretStoreRepository', () => {
 
   it('commits a transaction that resolves, and returns its result', async () => {
     const result = await repository.transaction(async (tx) => {
-      await tx.upsertSecret('tx.a', '{}');
-      await tx.upsertSecret('tx.b', '{}');
+      await tx.upsertSecret('tx.a', plain('{}'));
+      await tx.upsertSecret('tx.b', plain('{}'));
       return (await tx.getSecretsByKeys(['tx.a', 'tx.b'])).length;
     });
     expect(result).toBe(2);
@@ -177,7 +181,7 @@ describe('PostgresSecretStoreRepository', () => {
   it.each(['commit', 'rollback'] as const)("runs inside the caller's own transaction (%s)", async (outcome) => {
     await testDatabase().inCallerTransaction(outcome, async (connection) => {
       const inTransaction = new PostgresSecretStoreRepository(connection);
-      await inTransaction.upsertSecret('caller.tx', '{}');
+      await inTransaction.upsertSecret('caller.tx', plain('{}'));
       expect(await inTransaction.getSecret('caller.tx')).toBeDefined();
       // A store over a caller's connection does not open transactions of its own.
       await expect(inTransaction.transaction(async () => undefined)).rejects.toMatchObject({

@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 
-import { SecretStore, type SecretRecord, type SecretStoreRepository } from '../../src';
+import {
+  generateEncryptionKey,
+  parseEncryptionKeys,
+  SecretStore,
+  type SecretRecord,
+  type SecretStoreRepository,
+} from '../../src';
 
 const GitHubOAuth = z.object({ client_id: z.string(), client_secret: z.string(), scopes: z.array(z.string()) });
 
@@ -19,6 +25,8 @@ async function connectGitHub(store: SecretStore): Promise<void> {
 const record = (key: string, value: unknown): SecretRecord => ({
   key,
   valueJson: JSON.stringify(value),
+  encoding: 'plain',
+  keyId: null,
   version: 1,
   createdAt: new Date(),
   updatedAt: new Date(),
@@ -30,6 +38,8 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
     upsertSecret: jest.fn(),
+    listSecretsToRotate: jest.fn(),
+    reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
     transaction: jest.fn(),
   };
@@ -38,11 +48,21 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     record('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] }),
   );
 
-  const store = new SecretStore(repository);
+  const store = new SecretStore(repository, { encryption: parseEncryptionKeys(`k1:${generateEncryptionKey()}`) });
   await connectGitHub(store); // your code under test
 
-  expect(repository.upsertSecret).toHaveBeenCalledWith('oauth.github', expect.any(String));
-  const [, json] = repository.upsertSecret.mock.calls[0];
-  expect(JSON.parse(json)).toEqual({ client_id: 'x', client_secret: 'y', scopes: ['repo', 'workflow'] });
+  expect(repository.upsertSecret).toHaveBeenCalledWith(
+    'oauth.github',
+    expect.objectContaining({ encoding: 'aes-256-gcm', keyId: 'k1' }),
+  );
   expect(repository.transaction).toHaveBeenCalledTimes(1);
+  // Beyond the README: what was written is encrypted, and reads back as the updated value.
+  const [, stored] = repository.upsertSecret.mock.calls[0];
+  expect(stored.valueJson).not.toContain('workflow');
+  repository.getSecret.mockResolvedValue({ ...record('oauth.github', null), ...stored });
+  await expect(store.getSecretOrThrow(GitHubOAuth, 'oauth.github')).resolves.toEqual({
+    client_id: 'x',
+    client_secret: 'y',
+    scopes: ['repo', 'workflow'],
+  });
 });

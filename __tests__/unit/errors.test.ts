@@ -7,6 +7,7 @@ import {
   MigrationError,
   SchemaNotMigratedError,
   SecretCorruptError,
+  SecretDecryptionError,
   SecretNotFoundError,
   SecretStoreConfigError,
   SecretStoreError,
@@ -25,6 +26,7 @@ const errors: [string, SecretStoreError, string][] = [
   ['SecretNotFoundError', new SecretNotFoundError('k'), 'SECRET_NOT_FOUND'],
   ['SecretValidationError', new SecretValidationError('k', ['$']), 'SECRET_VALIDATION_FAILED'],
   ['SecretCorruptError', new SecretCorruptError('k', 'why'), 'SECRET_CORRUPT'],
+  ['SecretDecryptionError', new SecretDecryptionError('k', 'k1', 'why'), 'SECRET_DECRYPTION_FAILED'],
   ['SecretStoreConfigError', new SecretStoreConfigError('maxDepth', 'why'), 'INVALID_CONFIGURATION'],
   ['TransactionUnsupportedError', new TransactionUnsupportedError(), 'TRANSACTION_UNSUPPORTED'],
   ['MigrationError', new MigrationError('001_init.sql', 'why'), 'MIGRATION_FAILED'],
@@ -62,6 +64,31 @@ it.each([
   [SchemaNotMigratedError, DatabaseError],
 ])('%p extends %p', (subclass, superclass) => {
   expect(subclass.prototype).toBeInstanceOf(superclass);
+});
+
+describe('InvalidSecretKeyError', () => {
+  it.each<[string, unknown, string | undefined, string]>([
+    ['a string key', 'svc/db', 'svc/db', '"svc/db"'],
+    ['an object, which may be a secret passed in the wrong place', { token: 'sk_live_x' }, undefined, '<object>'],
+    ['a number', 42, undefined, '<number>'],
+  ])('given %s, keeps the key only if it is a string', (_, key, kept, shown) => {
+    const error = new InvalidSecretKeyError(key, 'why');
+
+    expect(error.key).toBe(kept);
+    expect(error.message).toBe(`Invalid secret key ${shown}: why`);
+  });
+});
+
+describe('SecretDecryptionError', () => {
+  it.each<[string, string | undefined, string]>([
+    ['a key id', 'k1', 'Secret "svc/db" cannot be decrypted with key id "k1": why'],
+    ['no key id', undefined, 'Secret "svc/db" cannot be decrypted: why'],
+  ])('names the secret and %s', (_, keyId, message) => {
+    const error = new SecretDecryptionError('svc/db', keyId, 'why');
+
+    expect(error.message).toBe(message);
+    expect(error).toMatchObject({ key: 'svc/db', keyId, reason: 'why' });
+  });
 });
 
 describe('describeKey', () => {

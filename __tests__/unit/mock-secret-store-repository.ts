@@ -1,4 +1,6 @@
+import type { EncryptionOptions, StoredValue } from '../../src/encryption/codec';
 import type { SecretRecord, SecretStoreRepository } from '../../src/secretstore/repository';
+import { SecretStore } from '../../src/secretstore/service';
 
 /** A jest mock of every SecretStoreRepository method; transaction() runs `work` on the mock itself. */
 export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> {
@@ -7,6 +9,8 @@ export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> 
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
     upsertSecret: jest.fn(),
+    listSecretsToRotate: jest.fn(),
+    reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
     transaction: jest.fn((work: (repository: SecretStoreRepository) => Promise<unknown>) =>
       work(repository),
@@ -22,7 +26,27 @@ export function calledMethods(repository: jest.Mocked<SecretStoreRepository>): s
     .map(([name]) => name);
 }
 
-export function secretRecord(key: string, valueJson: string): SecretRecord {
+/** A stored row as the repository returns it. */
+export function storedRecord(key: string, stored: StoredValue, version = 1): SecretRecord {
   const at = new Date('2024-01-02T03:04:05Z');
-  return { key, valueJson, version: 1, createdAt: at, updatedAt: at };
+  return { key, ...stored, version, createdAt: at, updatedAt: at };
+}
+
+/** A plaintext row, as a store with encryption 'none' writes it. */
+export function secretRecord(key: string, valueJson: string): SecretRecord {
+  return storedRecord(key, { valueJson, encoding: 'plain', keyId: null });
+}
+
+/** What the `call`-th upsertSecret call was given to store. */
+export function upsertedValue(repository: jest.Mocked<SecretStoreRepository>, call = 0): StoredValue {
+  const calls = repository.upsertSecret.mock.calls;
+  if (call >= calls.length) throw new Error(`upsertSecret was called ${calls.length} times, not ${call + 1}`);
+  return calls[call][1];
+}
+
+/** What a store of `encryption` hands the repository to store `value` as the secret `key`. */
+export async function storedValueOf(key: string, value: object, encryption: EncryptionOptions): Promise<StoredValue> {
+  const writer = mockSecretStoreRepository();
+  await new SecretStore(writer, { encryption }).setSecret(key, value);
+  return upsertedValue(writer);
 }

@@ -4,6 +4,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 
 import {
+  generateEncryptionKey,
   InvalidSecretKeyError,
   SecretCorruptError,
   SecretNotFoundError,
@@ -11,12 +12,15 @@ import {
   SecretStoreConfigError,
   SecretValidationError,
   SecretValueTooLargeError,
+  parseEncryptionKeys,
   type SecretSchema,
   type SecretStoreOptions,
   type SecretStoreRepository,
 } from '../../src';
-import { calledMethods, mockSecretStoreRepository, secretRecord } from './mock-secret-store-repository';
+import { calledMethods, mockSecretStoreRepository, secretRecord, upsertedValue } from './mock-secret-store-repository';
+import { releaseOnClose } from '../../src/secretstore/service';
 import { rejectionOf } from './rejection-of';
+import { thrownBy } from './thrown-by';
 
 // Stands for a secret value: it must never show up in an error.
 const MARKER = 'sk_live_MARKER_5f1c9e';
@@ -32,7 +36,7 @@ let store: SecretStore;
 
 beforeEach(() => {
   repository = mockSecretStoreRepository();
-  store = new SecretStore(repository);
+  store = new SecretStore(repository, { encryption: 'none' });
 });
 
 describe('construction', () => {
@@ -47,13 +51,10 @@ describe('construction', () => {
     ['maxDepth', Number.NaN],
     ['maxDepth', Number.POSITIVE_INFINITY],
   ] as const)('refuses %s = %p with SecretStoreConfigError naming the setting', (setting, value) => {
-    const options: SecretStoreOptions = { [setting]: value };
-    let thrown: unknown;
-    try {
-      new SecretStore(repository, options);
-    } catch (error) {
-      thrown = error;
-    }
+    const options: SecretStoreOptions = { encryption: 'none', [setting]: value };
+
+    const thrown = thrownBy(() => new SecretStore(repository, options));
+
     expect(thrown).toBeInstanceOf(SecretStoreConfigError);
     expect(thrown).toMatchObject({ setting, code: 'INVALID_CONFIGURATION' });
   });
@@ -332,18 +333,34 @@ describe('transaction', () => {
 
     expect(result).toEqual({ user: 'u', scopes: [] });
     expect(repository.transaction).toHaveBeenCalledTimes(1);
-    expect(transactional.upsertSecret).toHaveBeenCalledWith('k', '{"n":1}');
+    expect(transactional.upsertSecret).toHaveBeenCalledWith('k', {
+      valueJson: '{"n":1}',
+      encoding: 'plain',
+      keyId: null,
+    });
     expect(calledMethods(transactional)).toEqual(['getSecret', 'upsertSecret', 'deleteSecret']);
     expect(calledMethods(repository)).toEqual(['transaction']);
   });
 
   it("keeps the store's limits inside the transaction", async () => {
-    const limited = new SecretStore(repository, { maxValueBytes: 8 });
+    const limited = new SecretStore(repository, { encryption: 'none', maxValueBytes: 8 });
 
     await expect(limited.transaction((tx) => tx.setSecret('k', { long: 'value' }))).rejects.toBeInstanceOf(
       SecretValueTooLargeError,
     );
     expect(transactional.upsertSecret).not.toHaveBeenCalled();
+  });
+
+  it("keeps the store's encryption inside the transaction", async () => {
+    const encrypted = new SecretStore(repository, { encryption: parseEncryptionKeys(`k1:${generateEncryptionKey()}`) });
+
+    await encrypted.transaction((tx) => tx.setSecret('k', { n: 1 }));
+
+    expect(transactional.upsertSecret).toHaveBeenCalledWith(
+      'k',
+      expect.objectContaining({ encoding: 'aes-256-gcm', keyId: 'k1' }),
+    );
+    expect(upsertedValue(transactional).valueJson).not.toContain('"n"');
   });
 
   it('lets an error of work through unchanged', async () => {
@@ -358,5 +375,15 @@ describe('close', () => {
     await expect(store.close()).resolves.toBeUndefined();
     await expect(store.close()).resolves.toBeUndefined();
     expect(calledMethods(repository)).toEqual([]);
+  });
+
+  it('releases what the factory registered, once', async () => {
+    const release = jest.fn(() => Promise.resolve());
+    releaseOnClose(store, release);
+
+    await store.close();
+    await store.close();
+
+    expect(release).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,6 +1,8 @@
 /** Types generated for queries found in "sql/secret_store.sql" */
 import { PreparedQuery } from '@pgtyped/runtime';
 
+export type NumberOrString = number | string;
+
 export type stringArray = (string)[];
 
 /** 'GetSecret' parameters type */
@@ -11,7 +13,9 @@ export interface IGetSecretParams {
 /** 'GetSecret' return type */
 export interface IGetSecretResult {
   createdAt: Date;
+  encoding: string;
   key: string;
+  keyId: string | null;
   updatedAt: Date;
   valueJson: string;
   version: number;
@@ -23,12 +27,12 @@ export interface IGetSecretQuery {
   result: IGetSecretResult;
 }
 
-const getSecretIR: any = {"usedParamSet":{"key":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":137}]}],"statement":"SELECT key, value::text AS \"valueJson!\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = :key!"};
+const getSecretIR: any = {"usedParamSet":{"key":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":166}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = :key!"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key = :key!
  * ```
@@ -44,7 +48,9 @@ export interface IGetSecretsByKeysParams {
 /** 'GetSecretsByKeys' return type */
 export interface IGetSecretsByKeysResult {
   createdAt: Date;
+  encoding: string;
   key: string;
+  keyId: string | null;
   updatedAt: Date;
   valueJson: string;
   version: number;
@@ -56,12 +62,12 @@ export interface IGetSecretsByKeysQuery {
   result: IGetSecretsByKeysResult;
 }
 
-const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":137,"b":142}]}],"statement":"SELECT key, value::text AS \"valueJson!\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[])\nORDER BY key"};
+const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":171}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[])\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key = ANY(:keys!::text[])
  * ORDER BY key
@@ -79,7 +85,9 @@ export interface IListSecretsInRangeParams {
 /** 'ListSecretsInRange' return type */
 export interface IListSecretsInRangeResult {
   createdAt: Date;
+  encoding: string;
   key: string;
+  keyId: string | null;
   updatedAt: Date;
   valueJson: string;
   version: number;
@@ -91,12 +99,12 @@ export interface IListSecretsInRangeQuery {
   result: IListSecretsInRangeResult;
 }
 
-const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":134,"b":145}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":157,"b":168}]}],"statement":"SELECT key, value::text AS \"valueJson!\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound!\nORDER BY key"};
+const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":174}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":197}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound!\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key >= :lowerBound! AND key < :upperBound!
  * ORDER BY key
@@ -113,7 +121,9 @@ export interface IListSecretsFromParams {
 /** 'ListSecretsFrom' return type */
 export interface IListSecretsFromResult {
   createdAt: Date;
+  encoding: string;
   key: string;
+  keyId: string | null;
   updatedAt: Date;
   valueJson: string;
   version: number;
@@ -125,12 +135,12 @@ export interface IListSecretsFromQuery {
   result: IListSecretsFromResult;
 }
 
-const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":134,"b":145}]}],"statement":"SELECT key, value::text AS \"valueJson!\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound!\nORDER BY key"};
+const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":174}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound!\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key >= :lowerBound!
  * ORDER BY key
@@ -141,14 +151,18 @@ export const listSecretsFrom = new PreparedQuery<IListSecretsFromParams,IListSec
 
 /** 'UpsertSecret' parameters type */
 export interface IUpsertSecretParams {
+  encoding: string;
   key: string;
+  keyId?: string | null | void;
   valueJson: string;
 }
 
 /** 'UpsertSecret' return type */
 export interface IUpsertSecretResult {
   createdAt: Date;
+  encoding: string;
   key: string;
+  keyId: string | null;
   updatedAt: Date;
   valueJson: string;
   version: number;
@@ -160,18 +174,20 @@ export interface IUpsertSecretQuery {
   result: IUpsertSecretResult;
 }
 
-const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":46,"b":50}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":54,"b":64}]}],"statement":"INSERT INTO secret_store (key, value)\nVALUES (:key!, (:valueJson!::text)::jsonb)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, value::text AS \"valueJson!\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO secret_store (key, value)
- * VALUES (:key!, (:valueJson!::text)::jsonb)
+ * INSERT INTO secret_store (key, value, encoding, key_id)
+ * VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
  * ON CONFLICT (key) DO UPDATE
  * SET value = EXCLUDED.value,
+ *     encoding = EXCLUDED.encoding,
+ *     key_id = EXCLUDED.key_id,
  *     version = secret_store.version + 1,
  *     updated_at = now()
- * RETURNING key, value::text AS "valueJson!", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * ```
  */
 export const upsertSecret = new PreparedQuery<IUpsertSecretParams,IUpsertSecretResult>(upsertSecretIR);
@@ -204,5 +220,81 @@ const deleteSecretIR: any = {"usedParamSet":{"key":true},"params":[{"name":"key"
  * ```
  */
 export const deleteSecret = new PreparedQuery<IDeleteSecretParams,IDeleteSecretResult>(deleteSecretIR);
+
+
+/** 'ListSecretsToRotate' parameters type */
+export interface IListSecretsToRotateParams {
+  activeKeyId: string;
+  afterKey: string;
+  limit: NumberOrString;
+}
+
+/** 'ListSecretsToRotate' return type */
+export interface IListSecretsToRotateResult {
+  createdAt: Date;
+  encoding: string;
+  key: string;
+  keyId: string | null;
+  updatedAt: Date;
+  valueJson: string;
+  version: number;
+}
+
+/** 'ListSecretsToRotate' query type */
+export interface IListSecretsToRotateQuery {
+  params: IListSecretsToRotateParams;
+  result: IListSecretsToRotateResult;
+}
+
+const listSecretsToRotateIR: any = {"usedParamSet":{"afterKey":true,"activeKeyId":true,"limit":true},"params":[{"name":"afterKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":171}]},{"name":"activeKeyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":231}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":253,"b":259}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key > :afterKey!\n  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)\nORDER BY key\nLIMIT :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * FROM secret_store
+ * WHERE key > :afterKey!
+ *   AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
+ * ORDER BY key
+ * LIMIT :limit!
+ * ```
+ */
+export const listSecretsToRotate = new PreparedQuery<IListSecretsToRotateParams,IListSecretsToRotateResult>(listSecretsToRotateIR);
+
+
+/** 'ReencryptSecret' parameters type */
+export interface IReencryptSecretParams {
+  encoding: string;
+  key: string;
+  keyId?: string | null | void;
+  valueJson: string;
+  version: number;
+}
+
+/** 'ReencryptSecret' return type */
+export interface IReencryptSecretResult {
+  key: string;
+}
+
+/** 'ReencryptSecret' query type */
+export interface IReencryptSecretQuery {
+  params: IReencryptSecretParams;
+  result: IReencryptSecretResult;
+}
+
+const reencryptSecretIR: any = {"usedParamSet":{"valueJson":true,"encoding":true,"keyId":true,"key":true,"version":true},"params":[{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":43}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":84}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":100,"b":105}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":119,"b":123}]},{"name":"version","required":true,"transform":{"type":"scalar"},"locs":[{"a":139,"b":147}]}],"statement":"UPDATE secret_store\nSET value = (:valueJson!::text)::jsonb,\n    encoding = :encoding!,\n    key_id = :keyId\nWHERE key = :key! AND version = :version!\nRETURNING key"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * UPDATE secret_store
+ * SET value = (:valueJson!::text)::jsonb,
+ *     encoding = :encoding!,
+ *     key_id = :keyId
+ * WHERE key = :key! AND version = :version!
+ * RETURNING key
+ * ```
+ */
+export const reencryptSecret = new PreparedQuery<IReencryptSecretParams,IReencryptSecretResult>(reencryptSecretIR);
 
 

@@ -3,6 +3,8 @@ import { readDatabaseConfig, type Environment } from '../database/config';
 import { migrate } from '../database/migrate';
 import { createPool, type PoolOptions } from '../database/pool';
 import type { Database, DatabaseInput } from '../database/queryable';
+import type { EncryptionOptions } from '../encryption/codec';
+import { EncryptionKey, KEY_BYTES, parseEncryptionKeys } from '../encryption/encryption-key';
 import { SecretStoreConfigError } from '../errors';
 import { PostgresSecretStoreRepository } from './repository';
 import { releaseOnClose, SecretStore, type SecretStoreOptions } from './service';
@@ -13,7 +15,7 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
    * anything with `query(text, values)`. When left out, DATABASE_URL or the PG* variables of `env` are used.
    */
   db?: DatabaseInput | string;
-  /** Environment to read the connection from when `db` is left out. Default: process.env. */
+  /** Environment to read the connection and the keyring from when they are left out. Default: process.env. */
   env?: Environment;
   /** Pool settings, when the store opens its own pool. */
   pool?: PoolOptions;
@@ -22,16 +24,36 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
 }
 
 /**
+ * The keyring from SECRETSTORE_ENCRYPTION_KEYS (`id:<base64>,…`, the first is active), with
+ * SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY as the legacy trigger.dev key. Undefined when unset: the store then
+ * refuses to start unless the caller chose `encryption` itself.
+ */
+function readEncryptionFromEnv(env: Environment): EncryptionOptions | undefined {
+  const spec = env.SECRETSTORE_ENCRYPTION_KEYS;
+  if (spec === undefined || spec.trim() === '') return undefined;
+  const legacy = env.SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY;
+  if (!legacy) return parseEncryptionKeys(spec);
+  const bytes = Buffer.from(legacy, 'utf8');
+  if (bytes.length !== KEY_BYTES) {
+    throw new SecretStoreConfigError('SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY', `must be ${KEY_BYTES} bytes in UTF-8`);
+  }
+  return { ...parseEncryptionKeys(spec), legacyTriggerDevKey: EncryptionKey.fromBytes(bytes) };
+}
+
+/**
  * Builds a SecretStore over a PostgresSecretStoreRepository. A pool it opens from a connection string or
  * the environment is released by `store.close()`; a handle passed in stays the caller's.
  */
 export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
-  const { db, env, pool: poolOptions, migrate: shouldMigrate, ...storeOptions } = options;
+  const { db, env: givenEnv, pool: poolOptions, migrate: shouldMigrate, ...storeOptions } = options;
+  const env = givenEnv ?? process.env;
+  // Validated before any connection is opened, so that a bad keyring fails fast and opens nothing.
+  const encryption = storeOptions.encryption ?? readEncryptionFromEnv(env);
   let database: Database;
   let release: (() => Promise<void>) | undefined;
 
   if (db === undefined || typeof db === 'string') {
-    const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env ?? process.env);
+    const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env);
     if (!config) {
       throw new SecretStoreConfigError(
         'DATABASE_URL',
@@ -46,7 +68,7 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
   }
 
   try {
-    const store = new SecretStore(new PostgresSecretStoreRepository(database), storeOptions);
+    const store = new SecretStore(new PostgresSecretStoreRepository(database), { ...storeOptions, encryption });
     if (shouldMigrate) await migrate(database);
     if (release) releaseOnClose(store, release);
     return store;

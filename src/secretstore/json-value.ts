@@ -3,6 +3,8 @@ import { InvalidSecretValueError, SecretValueTooLargeError } from '../errors';
 export interface JsonValueLimits {
   maxValueBytes: number;
   maxDepth: number;
+  /** The JSON is stored as JSONB text, which cannot hold \u0000 or unpaired surrogates. */
+  jsonbStrings: boolean;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -35,9 +37,13 @@ class JsonValueChecker {
 
   private checkString(text: string, path: string, what: string): void {
     // JSONB refuses \u0000 and unpaired surrogates; failing here keeps the write from reaching the database.
-    if (text.includes('\u0000'))
+    // Encrypted, the JSON text (where both are escapes) is what is stored, and both round-trip.
+    if (!this.limits.jsonbStrings) return;
+    if (text.includes('\u0000')) {
       this.fail(path, `${what} contains a NUL character (\\u0000), which JSONB cannot store`);
-    if (!text.isWellFormed()) this.fail(path, `${what} contains an unpaired UTF-16 surrogate`);
+    }
+    if (!text.isWellFormed())
+      this.fail(path, `${what} contains an unpaired UTF-16 surrogate, which JSONB cannot store`);
   }
 
   check(value: unknown, path: string, depth: number): void {
@@ -66,7 +72,7 @@ class JsonValueChecker {
     if (Object.getOwnPropertySymbols(value).length > 0)
       this.fail(path, 'symbol-keyed properties are not representable in JSON');
     // JSON.stringify calls toJSON even when it is not enumerable; what it returns is not what was checked.
-    if ('toJSON' in value) this.fail(path, 'an object with a toJSON method');
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') this.fail(path, 'an object with a toJSON method');
     this.ancestors.add(value);
     if (Array.isArray(value)) {
       if (Object.getPrototypeOf(value) !== Array.prototype) this.fail(path, describeObject(value));

@@ -3,6 +3,7 @@ import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { toDatabase } from '../database/adapters';
 import { toDatabaseError } from '../database/driver-errors';
 import type { Database, DatabaseInput, Queryable } from '../database/queryable';
+import type { SecretEncoding, StoredValue } from '../encryption/codec';
 import { describeKey, TransactionUnsupportedError } from '../errors';
 import {
   deleteSecret,
@@ -11,13 +12,14 @@ import {
   type IGetSecretResult,
   listSecretsFrom,
   listSecretsInRange,
+  listSecretsToRotate,
+  reencryptSecret,
   upsertSecret,
 } from '../generated/secret_store.queries';
 
-/** One stored secret as the repository sees it: the value is JSON text, uninterpreted. */
-export interface SecretRecord {
+/** One stored secret as the repository sees it: the value is JSON text, uninterpreted, with its encoding. */
+export interface SecretRecord extends StoredValue {
   key: string;
-  valueJson: string;
   /** Write counter: 1 when created, +1 on every update. */
   version: number;
   createdAt: Date;
@@ -35,7 +37,17 @@ export interface SecretStoreRepository {
   /** Every record whose key starts with `prefix` (taken literally), ordered by key. */
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
   /** Inserts, or replaces the value of, the secret and returns the stored record. */
-  upsertSecret(key: string, valueJson: string): Promise<SecretRecord>;
+  upsertSecret(key: string, value: StoredValue): Promise<SecretRecord>;
+  /**
+   * Up to `limit` records, in key order after `afterKey`, that are not encrypted under `activeKeyId`
+   * (plaintext, trigger.dev and other-key rows).
+   */
+  listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]>;
+  /**
+   * Replaces the stored value only if the row's version is still `version`; leaves `version` and
+   * `updatedAt` as they are. False when the row changed or is gone.
+   */
+  reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean>;
   /** True when the key existed. */
   deleteSecret(key: string): Promise<boolean>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
@@ -63,6 +75,9 @@ function toRecord(row: IGetSecretResult): SecretRecord {
   return {
     key: row.key,
     valueJson: row.valueJson,
+    // The table's CHECK constraint keeps this to the known encodings; the service refuses anything else.
+    encoding: row.encoding as SecretEncoding,
+    keyId: row.keyId,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -125,10 +140,24 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     });
   }
 
-  upsertSecret(key: string, valueJson: string): Promise<SecretRecord> {
+  upsertSecret(key: string, value: StoredValue): Promise<SecretRecord> {
     return this.run(`Writing secret ${describeKey(key)}`, async () => {
-      const [row] = await upsertSecret.run({ key, valueJson }, this.connection);
+      const [row] = await upsertSecret.run({ key, ...value }, this.connection);
       return toRecord(row);
+    });
+  }
+
+  listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]> {
+    return this.run('Listing secrets to re-encrypt', async () => {
+      const rows = await listSecretsToRotate.run({ activeKeyId, afterKey, limit }, this.connection);
+      return rows.map(toRecord);
+    });
+  }
+
+  reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean> {
+    return this.run(`Re-encrypting secret ${describeKey(key)}`, async () => {
+      const rows = await reencryptSecret.run({ key, version, ...value }, this.connection);
+      return rows.length > 0;
     });
   }
 

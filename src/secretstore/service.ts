@@ -1,10 +1,24 @@
-import { InvalidSecretKeyError, SecretCorruptError, SecretNotFoundError, SecretStoreConfigError } from '../errors';
+import { inspect } from 'node:util';
+
+import { createCodec, type EncryptionOptions, type SecretCodec } from '../encryption/codec';
+import {
+  InvalidSecretKeyError,
+  SecretCorruptError,
+  SecretNotFoundError,
+  SecretStoreConfigError,
+  SecretStoreError,
+} from '../errors';
 import { toSecretJson, type JsonValueLimits } from './json-value';
 import { assertValidKey, assertValidPrefix } from './keys';
 import type { SecretRecord, SecretStoreRepository } from './repository';
 import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
 
 export interface SecretStoreOptions {
+  /**
+   * Required. `{ keys, activeKeyId }` encrypts every value with AES-256-GCM; `'none'` stores plaintext
+   * JSONB, for development only. A store with no decision refuses to start.
+   */
+  encryption?: EncryptionOptions;
   /** Largest accepted value, as bytes of its JSON text. Default 1 MiB. */
   maxValueBytes?: number;
   /** Deepest accepted nesting of objects and arrays. Default 64. */
@@ -14,6 +28,22 @@ export interface SecretStoreOptions {
 export interface SecretEntry<T> {
   key: string;
   value: T;
+}
+
+export interface RotationOptions {
+  /** Rows read and re-encrypted per round trip. Default 100. */
+  batchSize?: number;
+}
+
+export interface RotationResult {
+  /** Rows found not under the active key. */
+  scanned: number;
+  /** Rows re-encrypted under the active key. */
+  reEncrypted: number;
+  /** Rows a concurrent write changed (already under the active key) or deleted meanwhile: left as they are. */
+  skipped: number;
+  /** Rows that could not be read (unknown key id, tampered, corrupt), with the error code; left as they are. */
+  failed: { key: string; code: string }[];
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -39,25 +69,38 @@ export function releaseOnClose(store: SecretStore, release: () => Promise<void>)
  */
 export class SecretStore {
   private readonly limits: JsonValueLimits;
+  private readonly codec: SecretCodec;
 
   constructor(
     private readonly repository: SecretStoreRepository,
-    private readonly options: SecretStoreOptions = {},
+    options: SecretStoreOptions = {},
   ) {
+    this.codec = createCodec(options.encryption);
     this.limits = {
       maxValueBytes: positiveInteger('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES),
       maxDepth: positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
+      jsonbStrings: this.codec.storesPlainJson,
     };
   }
 
-  private async decode<T>(schema: SecretSchema<T>, record: SecretRecord): Promise<T> {
-    let value: unknown;
+  /** The same store over another repository (a transaction's), sharing the validated settings. */
+  private withRepository(repository: SecretStoreRepository): SecretStore {
+    const bound = Object.create(SecretStore.prototype) as SecretStore;
+    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits });
+  }
+
+  /** The record's plaintext JSON text and its value; throws if it cannot be decrypted or is not JSON. */
+  private plaintextOf(record: SecretRecord): { json: string; value: unknown } {
+    const json = this.codec.decode(record.key, record);
     try {
-      value = JSON.parse(record.valueJson);
+      return { json, value: JSON.parse(json) };
     } catch {
       throw new SecretCorruptError(record.key, 'the stored value is not JSON');
     }
-    return parseWithSchema(schema, record.key, value);
+  }
+
+  private async decode<T>(schema: SecretSchema<T>, record: SecretRecord): Promise<T> {
+    return parseWithSchema(schema, record.key, this.plaintextOf(record).value);
   }
 
   /** Decodes in key order, so that the error thrown is the one of the first failing record. */
@@ -88,7 +131,7 @@ export class SecretStore {
   async setSecret<T extends object>(key: string, value: T): Promise<void> {
     assertValidKey(key);
     const json = toSecretJson(key, value, this.limits);
-    await this.repository.upsertSecret(key, json);
+    await this.repository.upsertSecret(key, this.codec.encode(key, json));
   }
 
   /** Deletes a secret; true when it existed. */
@@ -120,7 +163,57 @@ export class SecretStore {
    * manages, the caller's own BEGIN/COMMIT already covers the store's operations.
    */
   transaction<T>(work: (store: SecretStore) => Promise<T>): Promise<T> {
-    return this.repository.transaction((repository) => work(new SecretStore(repository, this.options)));
+    return this.repository.transaction((repository) => work(this.withRepository(repository)));
+  }
+
+  /**
+   * Re-encrypts, batch by batch, every row not under the active key: rows under other keys, plaintext rows
+   * and rows imported from trigger.dev. A row is rewritten only if its version is unchanged since it was
+   * read, so a concurrent write is never overwritten with older data; version and updatedAt stay as they
+   * are. Safe to run again: it picks up whatever is left.
+   */
+  async rotateEncryptionKeys(options: RotationOptions = {}): Promise<RotationResult> {
+    const batchSize = positiveInteger('batchSize', options.batchSize, 100);
+    const activeKeyId = this.codec.activeKeyId;
+    if (activeKeyId === undefined) {
+      throw new SecretStoreConfigError('encryption', "is 'none': there is no key to rotate to");
+    }
+    const result: RotationResult = { scanned: 0, reEncrypted: 0, skipped: 0, failed: [] };
+    let afterKey = '';
+    for (;;) {
+      const batch = await this.repository.listSecretsToRotate(activeKeyId, afterKey, batchSize);
+      for (const record of batch) {
+        result.scanned++;
+        afterKey = record.key;
+        let json: string;
+        try {
+          // Decoded and parsed as a read would: a row no one can read is reported, not re-encrypted.
+          json = this.plaintextOf(record).json;
+        } catch (error) {
+          if (!(error instanceof SecretStoreError)) throw error;
+          result.failed.push({ key: record.key, code: error.code });
+          continue;
+        }
+        const rewritten = await this.repository.reencryptSecret(
+          record.key,
+          record.version,
+          this.codec.encode(record.key, json),
+        );
+        if (rewritten) result.reEncrypted++;
+        else result.skipped++;
+      }
+      if (batch.length < batchSize) return result;
+    }
+  }
+
+  /** What the store is configured with; never key material. */
+  toJSON(): Record<string, unknown> {
+    const { maxValueBytes, maxDepth } = this.limits;
+    return { ...this.codec.describe(), maxValueBytes, maxDepth };
+  }
+
+  [inspect.custom](): string {
+    return `SecretStore ${inspect(this.toJSON())}`;
   }
 
   /** Releases what createSecretStore opened for this store (its pool); never a connection it was given. */

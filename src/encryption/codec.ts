@@ -1,0 +1,274 @@
+import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
+
+import { SecretCorruptError, SecretDecryptionError, SecretStoreConfigError } from '../errors';
+import { assertKeyId, EncryptionKey, keyObjectOf, KEY_BYTES } from './encryption-key';
+
+/** How a row's value is encoded; the table's `encoding` column. */
+export type SecretEncoding = 'plain' | 'aes-256-gcm' | 'triggerdev-v2';
+
+/** A value as it is written to the table. */
+export interface StoredValue {
+  valueJson: string;
+  encoding: SecretEncoding;
+  /** The key id, for `aes-256-gcm` rows only. */
+  keyId: string | null;
+}
+
+export interface KeyringOptions {
+  /** 32-byte keys by id. Use EncryptionKey (from parseEncryptionKeys or EncryptionKey.fromBase64) to keep them out of logs. */
+  keys: Record<string, EncryptionKey | Uint8Array>;
+  /** The id of the key new writes are encrypted with. */
+  activeKeyId: string;
+  /**
+   * trigger.dev's ENCRYPTION_KEY, to read rows imported from trigger.dev: its 32-byte UTF-8 string, or that
+   * string's bytes as an EncryptionKey (which keeps it out of logs).
+   */
+  legacyTriggerDevKey?: string | EncryptionKey;
+  /** Read `plain` rows (written before encryption was turned on). Default true; see the README's Security section. */
+  acceptPlaintext?: boolean;
+}
+
+/** `'none'` stores plaintext JSONB and is only ever an explicit choice. */
+export type EncryptionOptions = 'none' | KeyringOptions;
+
+/** What the service needs: encode a value's JSON for storage, and decode a stored row back to JSON text. */
+export interface SecretCodec {
+  /** Whether stored JSON must also be valid as JSONB text (no \u0000, no unpaired surrogates). */
+  readonly storesPlainJson: boolean;
+  readonly activeKeyId: string | undefined;
+  encode(key: string, json: string): StoredValue;
+  decode(key: string, stored: StoredValue): string;
+  describe(): Record<string, unknown>;
+}
+
+const ENVELOPE_VERSION = 1;
+const ALGORITHM = 'aes-256-gcm';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+/** Our envelope, stored as the JSONB value of an `aes-256-gcm` row. */
+interface Envelope {
+  v: number;
+  kid: string;
+  nonce: string;
+  ct: string;
+  tag: string;
+}
+
+/** Binds a ciphertext to its row: moved to another key (or relabelled with another key id), it fails to decrypt. */
+function additionalData(key: string, keyId: string): Buffer {
+  return Buffer.from(JSON.stringify(['@kongflow/secretstore', ENVELOPE_VERSION, keyId, key]), 'utf8');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseObject(key: string, json: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new SecretCorruptError(key, `the ${what} is not JSON`);
+  }
+  if (!isRecord(value)) throw new SecretCorruptError(key, `the ${what} is not an object`);
+  return value;
+}
+
+function decodeBytes(key: string, value: unknown, field: string, pattern: RegExp, encoding: 'base64' | 'hex'): Buffer {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new SecretCorruptError(key, `the envelope's "${field}" is not ${encoding}`);
+  }
+  return Buffer.from(value, encoding);
+}
+
+function decrypt(
+  key: string,
+  keyId: string | undefined,
+  material: KeyObject,
+  parts: { nonce: Buffer; ciphertext: Buffer; tag: Buffer },
+  aad: Buffer | undefined,
+): string {
+  if (parts.nonce.length !== NONCE_BYTES) throw new SecretCorruptError(key, `the nonce is not ${NONCE_BYTES} bytes`);
+  if (parts.tag.length !== TAG_BYTES) throw new SecretCorruptError(key, `the tag is not ${TAG_BYTES} bytes`);
+  try {
+    const decipher = createDecipheriv(ALGORITHM, material, parts.nonce, { authTagLength: TAG_BYTES });
+    if (aad) decipher.setAAD(aad);
+    decipher.setAuthTag(parts.tag);
+    return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
+  } catch {
+    // node:crypto's message says nothing useful and the plaintext is never in it; still, keep no cause.
+    throw new SecretDecryptionError(key, keyId, 'authentication failed (wrong key, or the row was altered or moved)');
+  }
+}
+
+class PlaintextCodec implements SecretCodec {
+  readonly storesPlainJson = true;
+  readonly activeKeyId = undefined;
+
+  encode(_key: string, json: string): StoredValue {
+    return { valueJson: json, encoding: 'plain', keyId: null };
+  }
+
+  decode(key: string, stored: StoredValue): string {
+    if (stored.encoding === 'plain') return stored.valueJson;
+    if (stored.encoding !== 'aes-256-gcm' && stored.encoding !== 'triggerdev-v2') {
+      throw new SecretCorruptError(key, 'the row has an unknown encoding');
+    }
+    throw new SecretDecryptionError(
+      key,
+      stored.keyId ?? undefined,
+      `the row is encrypted (${stored.encoding}) and this store has no keyring`,
+    );
+  }
+
+  describe(): Record<string, unknown> {
+    return { encryption: 'none' };
+  }
+}
+
+class AesGcmCodec implements SecretCodec {
+  readonly storesPlainJson = false;
+
+  constructor(
+    readonly activeKeyId: string,
+    private readonly keys: ReadonlyMap<string, KeyObject>,
+    private readonly triggerDevKey: KeyObject | undefined,
+    private readonly acceptPlaintext: boolean,
+  ) {}
+
+  encode(key: string, json: string): StoredValue {
+    const material = this.keys.get(this.activeKeyId) as KeyObject;
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv(ALGORITHM, material, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(additionalData(key, this.activeKeyId));
+    const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+    const envelope: Envelope = {
+      v: ENVELOPE_VERSION,
+      kid: this.activeKeyId,
+      nonce: nonce.toString('base64'),
+      ct: ciphertext.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+    };
+    return { valueJson: JSON.stringify(envelope), encoding: 'aes-256-gcm', keyId: this.activeKeyId };
+  }
+
+  decode(key: string, stored: StoredValue): string {
+    switch (stored.encoding) {
+      case 'aes-256-gcm':
+        return this.decodeEnvelope(key, stored);
+      case 'triggerdev-v2':
+        return this.decodeTriggerDev(key, stored.valueJson);
+      case 'plain':
+        if (!this.acceptPlaintext) {
+          throw new SecretDecryptionError(
+            key,
+            undefined,
+            'the row is plaintext and this store does not accept plaintext rows',
+          );
+        }
+        return stored.valueJson;
+      default:
+        throw new SecretCorruptError(key, 'the row has an unknown encoding');
+    }
+  }
+
+  private decodeEnvelope(key: string, { valueJson, keyId }: StoredValue): string {
+    const envelope = parseObject(key, valueJson, 'envelope');
+    const fields = Object.keys(envelope).sort().join(',');
+    if (fields !== 'ct,kid,nonce,tag,v' || envelope.v !== ENVELOPE_VERSION || typeof envelope.kid !== 'string') {
+      throw new SecretCorruptError(key, 'the envelope is malformed');
+    }
+    const material = this.keys.get(envelope.kid);
+    if (!material) throw new SecretDecryptionError(key, envelope.kid, 'the key id is not in the keyring');
+    // Rotation selects rows by the key_id column: a row whose column disagrees with its envelope was altered.
+    if (envelope.kid !== keyId) {
+      throw new SecretDecryptionError(key, envelope.kid, "the row's key_id column does not match its envelope");
+    }
+    const parts = {
+      nonce: decodeBytes(key, envelope.nonce, 'nonce', BASE64, 'base64'),
+      ciphertext: decodeBytes(key, envelope.ct, 'ct', BASE64, 'base64'),
+      tag: decodeBytes(key, envelope.tag, 'tag', BASE64, 'base64'),
+    };
+    return decrypt(key, envelope.kid, material, parts, additionalData(key, envelope.kid));
+  }
+
+  /** trigger.dev's version 2: `{ nonce, ciphertext, tag }` in lowercase hex, AES-256-GCM, no additional data. */
+  private decodeTriggerDev(key: string, valueJson: string): string {
+    if (!this.triggerDevKey) {
+      throw new SecretDecryptionError(
+        key,
+        undefined,
+        'the row comes from trigger.dev and no legacyTriggerDevKey is configured',
+      );
+    }
+    const envelope = parseObject(key, valueJson, 'trigger.dev envelope');
+    const parts = {
+      nonce: decodeBytes(key, envelope.nonce, 'nonce', HEX, 'hex'),
+      ciphertext: decodeBytes(key, envelope.ciphertext, 'ciphertext', HEX, 'hex'),
+      tag: decodeBytes(key, envelope.tag, 'tag', HEX, 'hex'),
+    };
+    return decrypt(key, undefined, this.triggerDevKey, parts, undefined);
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      encryption: ALGORITHM,
+      activeKeyId: this.activeKeyId,
+      keyIds: [...this.keys.keys()],
+      legacyTriggerDevKey: this.triggerDevKey ? '<configured>' : undefined,
+      acceptPlaintext: this.acceptPlaintext,
+    };
+  }
+}
+
+function toKeyObject(value: unknown, setting: string): KeyObject {
+  if (value instanceof EncryptionKey) return keyObjectOf(value, setting);
+  if (value instanceof Uint8Array) return keyObjectOf(EncryptionKey.fromBytes(value, setting), setting);
+  throw new SecretStoreConfigError(setting, 'must be an EncryptionKey or 32 bytes');
+}
+
+/** Validates the encryption options once, at construction, and returns the codec the store will use. */
+export function createCodec(options: EncryptionOptions | undefined): SecretCodec {
+  if (options === undefined) {
+    throw new SecretStoreConfigError(
+      'encryption',
+      "is required: pass { keys, activeKeyId } (see parseEncryptionKeys) or, for development only, 'none'",
+    );
+  }
+  if (options === 'none') return new PlaintextCodec();
+  if (typeof options !== 'object' || options === null) {
+    throw new SecretStoreConfigError('encryption', "must be { keys, activeKeyId } or 'none'");
+  }
+  const { keys, activeKeyId, legacyTriggerDevKey, acceptPlaintext = true } = options;
+  if (typeof keys !== 'object' || keys === null)
+    throw new SecretStoreConfigError('encryption.keys', 'must be an object of id → key');
+  const keyring = new Map<string, KeyObject>();
+  for (const id of Object.keys(keys)) {
+    assertKeyId(id, 'encryption.keys');
+    keyring.set(id, toKeyObject(keys[id], `encryption.keys["${id}"]`));
+  }
+  if (keyring.size === 0) throw new SecretStoreConfigError('encryption.keys', 'holds no keys');
+  assertKeyId(activeKeyId, 'encryption.activeKeyId');
+  if (!keyring.has(activeKeyId)) {
+    throw new SecretStoreConfigError('encryption.activeKeyId', `"${activeKeyId}" is not one of the keyring's ids`);
+  }
+  let triggerDevKey: KeyObject | undefined;
+  if (legacyTriggerDevKey instanceof EncryptionKey) {
+    triggerDevKey = keyObjectOf(legacyTriggerDevKey, 'encryption.legacyTriggerDevKey');
+  } else if (legacyTriggerDevKey !== undefined) {
+    const bytes = typeof legacyTriggerDevKey === 'string' ? Buffer.from(legacyTriggerDevKey, 'utf8') : undefined;
+    if (!bytes || bytes.length !== KEY_BYTES) {
+      throw new SecretStoreConfigError(
+        'encryption.legacyTriggerDevKey',
+        `must be a string of ${KEY_BYTES} bytes in UTF-8`,
+      );
+    }
+    triggerDevKey = keyObjectOf(EncryptionKey.fromBytes(bytes));
+  }
+  if (typeof acceptPlaintext !== 'boolean')
+    throw new SecretStoreConfigError('encryption.acceptPlaintext', 'must be a boolean');
+  return new AesGcmCodec(activeKeyId, keyring, triggerDevKey, acceptPlaintext);
+}
