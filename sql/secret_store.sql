@@ -68,3 +68,11 @@ SET value = (:valueJson!::text)::jsonb,
     key_id = :keyId
 WHERE key = :key! AND version = :version!
 RETURNING key;
+
+/*
+  @name CountSecretsByEncryption
+*/
+SELECT encoding, key_id AS "keyId", count(*)::int AS "secrets!"
+FROM secret_store
+GROUP BY encoding, key_id
+ORDER BY encoding, key_id;

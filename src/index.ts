@@ -3,6 +3,7 @@ export {
   type RotationOptions,
   type RotationResult,
   type SecretEntry,
+  type SecretMetadata,
   type SecretStoreOptions,
 } from './secretstore/service';
 export {
@@ -12,10 +13,27 @@ export {
   type ParsedEncryptionKeys,
 } from './encryption/encryption-key';
 export type { EncryptionOptions, KeyringOptions, SecretEncoding, StoredValue } from './encryption/codec';
-export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create';
-export { PostgresSecretStoreRepository, type SecretRecord, type SecretStoreRepository } from './secretstore/repository';
-export type { SecretSchema } from './secretstore/schema';
-export { migrate, type MigrateOptions, type MigrationResult } from './database/migrate';
+export {
+  createSecretStore,
+  storeLocation,
+  type CreateSecretStoreOptions,
+  type StoreLocation,
+} from './secretstore/create';
+export type { SecretStoreLogger } from './logger';
+export {
+  PostgresSecretStoreRepository,
+  type EncryptionUsage,
+  type SecretRecord,
+  type SecretStoreRepository,
+} from './secretstore/repository';
+export { anyJson, type SecretSchema } from './secretstore/schema';
+export {
+  migrate,
+  migrationStatus,
+  type MigrateOptions,
+  type MigrationResult,
+  type MigrationStatus,
+} from './database/migrate';
 export { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from './database/config';
 export { createPool, type PoolOptions } from './database/pool';
 export type {

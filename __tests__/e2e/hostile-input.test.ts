@@ -412,7 +412,11 @@ const keyOf = (bytes: number) => randomBytes(bytes).toString('base64');
 
 const configCases: HostileCase[] = [
   configCase('no encryption decision, new SecretStore', () => new SecretStore(repository(), {}), 'encryption'),
-  configCase('no encryption decision, createSecretStore', () => createSecretStore({ db: db(), env: {} }), 'encryption'),
+  configCase(
+    'no encryption decision, createSecretStore',
+    () => createSecretStore({ db: db(), env: {} }),
+    'SECRETSTORE_ENCRYPTION_KEYS',
+  ),
   configCase(
     "encryption neither keyring nor 'none'",
     () => new SecretStore(repository(), { encryption: 'plain' as unknown as 'none' }),

@@ -48,6 +48,7 @@ function delegatingTo(inner: SecretStoreRepository, overrides: Partial<SecretSto
     listSecretsToRotate: (activeKeyId, afterKey, limit) => inner.listSecretsToRotate(activeKeyId, afterKey, limit),
     reencryptSecret: (key, version, value) => inner.reencryptSecret(key, version, value),
     deleteSecret: (key) => inner.deleteSecret(key),
+    countSecretsByEncryption: () => inner.countSecretsByEncryption(),
     transaction: (work) => inner.transaction(work),
     ...overrides,
   };

@@ -18,6 +18,7 @@ import {
   parseEncryptionKeys,
   PostgresSecretStoreRepository,
   SecretStore,
+  type EncryptionUsage,
   type SecretRecord,
   type SecretStoreRepository,
   type StoredValue,
@@ -102,6 +103,17 @@ class InMemorySecretStoreRepository implements SecretStoreRepository {
 
   async deleteSecret(key: string): Promise<boolean> {
     return this.rows.delete(key);
+  }
+
+  async countSecretsByEncryption(): Promise<EncryptionUsage[]> {
+    const counts = new Map<string, EncryptionUsage>();
+    for (const { encoding, keyId } of this.rows.values()) {
+      const id = `${encoding}\u0000${keyId ?? ''}`;
+      const usage = counts.get(id) ?? { encoding, keyId, secrets: 0 };
+      usage.secrets++;
+      counts.set(id, usage);
+    }
+    return [...counts.values()];
   }
 
   async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {

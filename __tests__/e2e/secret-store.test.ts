@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import {
+  anyJson,
   createSecretStore,
   generateEncryptionKey,
   InvalidSecretValueError,
@@ -96,6 +97,29 @@ describe('SecretStore on PostgreSQL', () => {
     expect(await rowCount()).toBe(0);
   });
 
+  it('lists metadata without values, and counts secrets by encryption key', async () => {
+    await store.setSecret('meta.b', { n: 1 });
+    await store.setSecret('meta.a', { n: 1 });
+    await store.setSecret('meta.a', { n: 2 });
+    await testDatabase().database.query(
+      "INSERT INTO secret_store (key, value, encoding) VALUES ('meta.plain', '{\"n\":0}', 'plain')",
+      [],
+    );
+
+    const listed = await store.listSecrets('meta.');
+    expect(listed.map(({ key, version, encoding }) => ({ key, version, encoding }))).toEqual([
+      { key: 'meta.a', version: 2, encoding: 'aes-256-gcm' },
+      { key: 'meta.b', version: 1, encoding: 'aes-256-gcm' },
+      { key: 'meta.plain', version: 1, encoding: 'plain' },
+    ]);
+    expect(Object.keys(listed[0]).sort()).toEqual(['createdAt', 'encoding', 'key', 'keyId', 'updatedAt', 'version']);
+    expect(await store.encryptionUsage()).toEqual([
+      { encoding: 'aes-256-gcm', keyId: encryption.activeKeyId, secrets: 2 },
+      { encoding: 'plain', keyId: null, secrets: 1 },
+    ]);
+    expect(await store.getSecret(anyJson, 'meta.a')).toEqual({ n: 2 });
+  });
+
   describe('transactions', () => {
     it('commits every operation of a transaction that resolves', async () => {
       await store.transaction(async (tx) => {
@@ -159,13 +183,15 @@ describe('SecretStore on PostgreSQL', () => {
       await expect(owned.getSecret(z.object({}), 'owned.one')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
     });
 
-    it('reads DATABASE_URL from the environment it is given, and refuses when none is set', async () => {
-      await expect(createSecretStore({ env: {}, encryption })).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
+    it('reads DATABASE_URL and the keyring from the environment it is given', async () => {
       const DATABASE_URL = testDatabase().url ?? 'postgres://postgres@127.0.0.1:1/none';
-      // No keyring and no explicit choice: refused before any connection is opened.
+      // No keyring and no explicit choice: refused before any connection is opened, never a generated key.
       await expect(createSecretStore({ env: { DATABASE_URL } })).rejects.toMatchObject({
         code: 'INVALID_CONFIGURATION',
-        setting: 'encryption',
+        setting: 'SECRETSTORE_ENCRYPTION_KEYS',
+      });
+      await expect(createSecretStore({ db: DATABASE_URL, env: {} })).rejects.toMatchObject({
+        setting: 'SECRETSTORE_ENCRYPTION_KEYS',
       });
       const fromEnv = await createSecretStore({
         env: {

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { migrate, MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
+import { migrate, migrationStatus, MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 import { MigrationChecksumMismatchError, MigrationError } from '../../src/errors';
 import { useTestDatabase } from '../harness/database';
@@ -57,6 +57,36 @@ describe('migrate', () => {
     expect((await migrate(testDatabase().database, { directory })).applied).toEqual([]);
     await testDatabase().database.query('DROP TABLE secret_audit', []);
     await testDatabase().database.query("DELETE FROM secretstore_migrations WHERE name = '900_audit.sql'", []);
+  });
+
+  it('reports applied, pending, changed and unknown migrations without applying anything', async () => {
+    writeFileSync(path.join(directory, '900_pending.sql'), 'CREATE TABLE never_applied (id int);');
+    writeFileSync(path.join(directory, FIRST), `${readFileSync(path.join(directory, FIRST), 'utf8')}\n-- edited\n`);
+    const { database } = testDatabase();
+    await database.query("INSERT INTO secretstore_migrations (name, checksum) VALUES ('999_future.sql', 'x')", []);
+    try {
+      expect(await migrationStatus(database, { directory })).toEqual({
+        applied: PACKAGE_MIGRATIONS.map((name) => ({ name, changed: name === FIRST })),
+        pending: ['900_pending.sql'],
+        unknown: ['999_future.sql'],
+      });
+      expect(await tableExists('never_applied')).toBe(false);
+    } finally {
+      await database.query("DELETE FROM secretstore_migrations WHERE name = '999_future.sql'", []);
+    }
+  });
+
+  it('reports every migration pending on a database never migrated', async () => {
+    await testDatabase().database.withConnection(async (connection) => {
+      await connection.query('CREATE SCHEMA empty_status', []);
+      await connection.query('SET search_path TO empty_status', []);
+      try {
+        expect(await migrationStatus(connection)).toEqual({ applied: [], pending: PACKAGE_MIGRATIONS, unknown: [] });
+      } finally {
+        await connection.query('RESET search_path', []);
+        await connection.query('DROP SCHEMA empty_status', []);
+      }
+    });
   });
 
   it('refuses a migration that changed after it was applied, naming it', async () => {

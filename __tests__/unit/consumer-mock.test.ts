@@ -41,6 +41,7 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     listSecretsToRotate: jest.fn(),
     reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
+    countSecretsByEncryption: jest.fn(),
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));

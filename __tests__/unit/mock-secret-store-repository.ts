@@ -12,6 +12,7 @@ export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> 
     listSecretsToRotate: jest.fn(),
     reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
+    countSecretsByEncryption: jest.fn(),
     transaction: jest.fn((work: (repository: SecretStoreRepository) => Promise<unknown>) =>
       work(repository),
     ) as jest.Mocked<SecretStoreRepository>['transaction'],

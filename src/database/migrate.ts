@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -7,8 +8,19 @@ import { toDatabase } from './adapters';
 import { toDatabaseError } from './driver-errors';
 import type { Database, DatabaseInput, Queryable } from './queryable';
 
-/** The package's own migrations: `migrations/` at the package root (two levels above src/database and dist/database). */
-export const MIGRATIONS_DIRECTORY = path.resolve(__dirname, '..', '..', 'migrations');
+/**
+ * The package's own `migrations/` folder, found by walking up from this file: it sits at the package root,
+ * above src/database when run from source and above dist when run from a build.
+ */
+function findMigrationsDirectory(start: string): string {
+  for (let directory = start; ; directory = path.dirname(directory)) {
+    const candidate = path.join(directory, 'migrations');
+    if (existsSync(path.join(candidate, '001_secret_store.sql'))) return candidate;
+    if (path.dirname(directory) === directory) return path.resolve(start, '..', '..', 'migrations');
+  }
+}
+
+export const MIGRATIONS_DIRECTORY = findMigrationsDirectory(__dirname);
 
 const MIGRATIONS_TABLE = 'secretstore_migrations';
 const MIGRATION_FILE = /^\d+_[A-Za-z0-9_-]+\.sql$/;
@@ -69,6 +81,11 @@ async function applyInTransaction(connection: Queryable, migration: MigrationFil
   }
 }
 
+async function recordedMigrations(connection: Queryable): Promise<Map<string, string>> {
+  const { rows } = await connection.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
+  return new Map((rows as { name: string; checksum: string }[]).map((row) => [row.name, row.checksum]));
+}
+
 async function migrateOnConnection(connection: Queryable, files: MigrationFile[]): Promise<MigrationResult> {
   await connection.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
   try {
@@ -79,8 +96,7 @@ async function migrateOnConnection(connection: Queryable, files: MigrationFile[]
          applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
        )`,
     );
-    const { rows } = await connection.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
-    const recorded = new Map((rows as { name: string; checksum: string }[]).map((row) => [row.name, row.checksum]));
+    const recorded = await recordedMigrations(connection);
 
     const result: MigrationResult = { applied: [], alreadyApplied: [], unknown: [] };
     const known = new Set(files.map((file) => file.name));
@@ -127,5 +143,39 @@ export async function migrate(db: DatabaseInput | Database, options: MigrateOpti
   } catch (error) {
     if (error instanceof SecretStoreError) throw error;
     throw toDatabaseError(error, 'Migration');
+  }
+}
+
+export interface MigrationStatus {
+  /** Applied, in order, each with whether its file still matches the recorded checksum. */
+  applied: { name: string; changed: boolean }[];
+  /** Known to this package and not applied yet. */
+  pending: string[];
+  /** Applied, but unknown to this package. */
+  unknown: string[];
+}
+
+/** What migrate() would do, without doing it. */
+export async function migrationStatus(
+  db: DatabaseInput | Database,
+  options: MigrateOptions = {},
+): Promise<MigrationStatus> {
+  const files = await readMigrations(options.directory ?? MIGRATIONS_DIRECTORY);
+  try {
+    const database = toDatabase(db);
+    const { rows } = await database.query('SELECT to_regclass($1) IS NOT NULL AS "present"', [MIGRATIONS_TABLE]);
+    const recorded = (rows as { present: boolean }[])[0]?.present
+      ? await recordedMigrations(database)
+      : new Map<string, string>();
+    const known = new Set(files.map((file) => file.name));
+    return {
+      applied: files
+        .filter((file) => recorded.has(file.name))
+        .map((file) => ({ name: file.name, changed: recorded.get(file.name) !== file.checksum })),
+      pending: files.filter((file) => !recorded.has(file.name)).map((file) => file.name),
+      unknown: [...recorded.keys()].filter((name) => !known.has(name)),
+    };
+  } catch (error) {
+    throw toDatabaseError(error, 'Reading migration status');
   }
 }

@@ -298,3 +298,33 @@ const reencryptSecretIR: any = {"usedParamSet":{"valueJson":true,"encoding":true
 export const reencryptSecret = new PreparedQuery<IReencryptSecretParams,IReencryptSecretResult>(reencryptSecretIR);
 
 
+/** 'CountSecretsByEncryption' parameters type */
+export type ICountSecretsByEncryptionParams = void;
+
+/** 'CountSecretsByEncryption' return type */
+export interface ICountSecretsByEncryptionResult {
+  encoding: string;
+  keyId: string | null;
+  secrets: number;
+}
+
+/** 'CountSecretsByEncryption' query type */
+export interface ICountSecretsByEncryptionQuery {
+  params: ICountSecretsByEncryptionParams;
+  result: ICountSecretsByEncryptionResult;
+}
+
+const countSecretsByEncryptionIR: any = {"usedParamSet":{},"params":[],"statement":"SELECT encoding, key_id AS \"keyId\", count(*)::int AS \"secrets!\"\nFROM secret_store\nGROUP BY encoding, key_id\nORDER BY encoding, key_id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT encoding, key_id AS "keyId", count(*)::int AS "secrets!"
+ * FROM secret_store
+ * GROUP BY encoding, key_id
+ * ORDER BY encoding, key_id
+ * ```
+ */
+export const countSecretsByEncryption = new PreparedQuery<ICountSecretsByEncryptionParams,ICountSecretsByEncryptionResult>(countSecretsByEncryptionIR);
+
+

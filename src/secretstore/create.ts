@@ -1,32 +1,53 @@
 import { toDatabase } from '../database/adapters';
-import { readDatabaseConfig, type Environment } from '../database/config';
+import { describeDatabaseConfig, readDatabaseConfig, type Environment } from '../database/config';
+import { openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
 import { migrate } from '../database/migrate';
 import { createPool, type PoolOptions } from '../database/pool';
 import type { Database, DatabaseInput } from '../database/queryable';
 import type { EncryptionOptions } from '../encryption/codec';
+import { loadOrCreateDevelopmentKeys } from '../encryption/development-key';
 import { EncryptionKey, KEY_BYTES, parseEncryptionKeys } from '../encryption/encryption-key';
 import { SecretStoreConfigError } from '../errors';
+import type { SecretStoreLogger } from '../logger';
 import { PostgresSecretStoreRepository } from './repository';
 import { releaseOnClose, SecretStore, type SecretStoreOptions } from './service';
 
 export interface CreateSecretStoreOptions extends SecretStoreOptions {
   /**
    * Where the secrets live: a connection string, a pg Pool / Client / PoolClient, a PGlite instance, or
-   * anything with `query(text, values)`. When left out, DATABASE_URL or the PG* variables of `env` are used.
+   * anything with `query(text, values)`. Left out: DATABASE_URL (or the PG* variables) of `env`, and
+   * without those the embedded PGlite database under `dataDir`.
    */
   db?: DatabaseInput | string;
+  /** Folder of the embedded database, when no server is configured. Default SECRETSTORE_DATA_DIR, else ./.secretstore. */
+  dataDir?: string;
   /** Environment to read the connection and the keyring from when they are left out. Default: process.env. */
   env?: Environment;
   /** Pool settings, when the store opens its own pool. */
   pool?: PoolOptions;
-  /** Apply pending migrations before returning. Default false. */
+  /** Apply pending migrations before returning. Default: true for the embedded database, false otherwise. */
   migrate?: boolean;
+  /** Receives the development-key warning instead of stderr. */
+  logger?: SecretStoreLogger;
+}
+
+/** Where a store created by createSecretStore keeps its secrets, for tools that report it. */
+export interface StoreLocation {
+  kind: 'server' | 'embedded' | 'handle';
+  /** host:port/database for a server, the folder for the embedded database. Never credentials. */
+  description: string;
+}
+
+const locations = new WeakMap<SecretStore, StoreLocation>();
+
+/** Where a store made by createSecretStore keeps its secrets; undefined for a store built otherwise. */
+export function storeLocation(store: SecretStore): StoreLocation | undefined {
+  return locations.get(store);
 }
 
 /**
  * The keyring from SECRETSTORE_ENCRYPTION_KEYS (`id:<base64>,…`, the first is active), with
- * SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY as the legacy trigger.dev key. Undefined when unset: the store then
- * refuses to start unless the caller chose `encryption` itself.
+ * SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY as the legacy trigger.dev key. Undefined when unset.
  */
 function readEncryptionFromEnv(env: Environment): EncryptionOptions | undefined {
   const spec = env.SECRETSTORE_ENCRYPTION_KEYS;
@@ -40,40 +61,81 @@ function readEncryptionFromEnv(env: Environment): EncryptionOptions | undefined 
   return { ...parseEncryptionKeys(spec), legacyTriggerDevKey: EncryptionKey.fromBytes(bytes) };
 }
 
-/**
- * Builds a SecretStore over a PostgresSecretStoreRepository. A pool it opens from a connection string or
- * the environment is released by `store.close()`; a handle passed in stays the caller's.
- */
-export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
-  const { db, env: givenEnv, pool: poolOptions, migrate: shouldMigrate, ...storeOptions } = options;
-  const env = givenEnv ?? process.env;
-  // Validated before any connection is opened, so that a bad keyring fails fast and opens nothing.
-  const encryption = storeOptions.encryption ?? readEncryptionFromEnv(env);
-  let database: Database;
-  let release: (() => Promise<void>) | undefined;
+function refuseWithoutKeyring(where: string): never {
+  throw new SecretStoreConfigError(
+    'SECRETSTORE_ENCRYPTION_KEYS',
+    `is not set, and ${where} needs a keyring: keys are generated only for the embedded database, never for a ` +
+      "shared one. Set it (see generateEncryptionKey) or pass { encryption } ('none' for plaintext in development)",
+  );
+}
 
-  if (db === undefined || typeof db === 'string') {
-    const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env);
-    if (!config) {
-      throw new SecretStoreConfigError(
-        'DATABASE_URL',
-        'is not set (nor are PGHOST/PGDATABASE…): pass { db } or set it',
-      );
-    }
-    const pool = createPool(config, poolOptions);
-    database = toDatabase(pool);
-    release = () => pool.end();
-  } else {
-    database = toDatabase(db);
+interface OpenedDatabase {
+  database: Database;
+  location: StoreLocation;
+  encryption: EncryptionOptions;
+  migrateByDefault: boolean;
+  release?: () => Promise<void>;
+}
+
+async function openDatabase(options: CreateSecretStoreOptions, env: Environment): Promise<OpenedDatabase> {
+  const { db, encryption: given } = options;
+  // Validated before any connection is opened, so that a bad keyring fails fast and opens nothing.
+  const configured = given ?? readEncryptionFromEnv(env);
+
+  if (db !== undefined && typeof db !== 'string') {
+    return {
+      database: toDatabase(db),
+      location: { kind: 'handle', description: 'a handle passed by the application' },
+      encryption: configured ?? refuseWithoutKeyring('a store over an application handle'),
+      migrateByDefault: false,
+    };
   }
 
+  const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env);
+  if (config) {
+    const encryption = configured ?? refuseWithoutKeyring('a PostgreSQL server');
+    const pool = createPool(config, options.pool);
+    return {
+      database: toDatabase(pool),
+      location: { kind: 'server', description: describeDatabaseConfig(config) },
+      encryption,
+      migrateByDefault: false,
+      release: () => pool.end(),
+    };
+  }
+
+  const dataDir = resolveDataDir(options.dataDir, env);
+  const encryption = configured ?? (await loadOrCreateDevelopmentKeys(dataDir, options.logger));
+  const embedded = await openEmbeddedDatabase(dataDir);
+  return {
+    database: toDatabase(embedded),
+    location: { kind: 'embedded', description: dataDir },
+    encryption,
+    migrateByDefault: true,
+    release: () => embedded.close(),
+  };
+}
+
+/**
+ * Builds a SecretStore over a PostgresSecretStoreRepository. With nothing configured it uses an embedded
+ * PGlite database persisted under ./.secretstore, with a development key generated beside it. What it
+ * opens (a pool, an embedded database) is released by `store.close()`; a handle passed in stays the caller's.
+ */
+export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
+  const env = options.env ?? process.env;
+  const opened = await openDatabase(options, env);
   try {
-    const store = new SecretStore(new PostgresSecretStoreRepository(database), { ...storeOptions, encryption });
-    if (shouldMigrate) await migrate(database);
-    if (release) releaseOnClose(store, release);
+    const { db, dataDir, env: _env, pool, migrate: shouldMigrate, ...storeOptions } = options;
+    const store = new SecretStore(new PostgresSecretStoreRepository(opened.database), {
+      ...storeOptions,
+      encryption: opened.encryption,
+    });
+    if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
+    if (opened.release) releaseOnClose(store, opened.release);
+    locations.set(store, opened.location);
     return store;
   } catch (error) {
-    await release?.();
+    await opened.release?.();
     throw error;
   }
 }

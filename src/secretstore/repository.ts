@@ -6,6 +6,7 @@ import type { Database, DatabaseInput, Queryable } from '../database/queryable';
 import type { SecretEncoding, StoredValue } from '../encryption/codec';
 import { describeKey, TransactionUnsupportedError } from '../errors';
 import {
+  countSecretsByEncryption,
   deleteSecret,
   getSecret,
   getSecretsByKeys,
@@ -24,6 +25,13 @@ export interface SecretRecord extends StoredValue {
   version: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** How many secrets are stored under one encoding and key id. */
+export interface EncryptionUsage {
+  encoding: SecretEncoding;
+  keyId: string | null;
+  secrets: number;
 }
 
 /**
@@ -50,6 +58,8 @@ export interface SecretStoreRepository {
   reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean>;
   /** True when the key existed. */
   deleteSecret(key: string): Promise<boolean>;
+  /** Secret counts by encoding and key id, ordered by encoding then key id. */
+  countSecretsByEncryption(): Promise<EncryptionUsage[]>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T>;
 }
@@ -165,6 +175,13 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(`Deleting secret ${describeKey(key)}`, async () => {
       const rows = await deleteSecret.run({ key }, this.connection);
       return rows.length > 0;
+    });
+  }
+
+  countSecretsByEncryption(): Promise<EncryptionUsage[]> {
+    return this.run('Counting secrets by encryption key', async () => {
+      const rows = await countSecretsByEncryption.run(undefined, this.connection);
+      return rows.map((row) => ({ encoding: row.encoding as SecretEncoding, keyId: row.keyId, secrets: row.secrets }));
     });
   }
 

@@ -34,3 +34,8 @@ export async function parseWithSchema<T>(schema: SecretSchema<T>, key: string, v
   }
   return result.value;
 }
+
+/** Accepts any stored value as it is: for tools that show secrets without knowing their shape. */
+export const anyJson: SecretSchema<unknown> = {
+  '~standard': { version: 1, vendor: '@kongflow/secretstore', validate: (value: unknown) => ({ value }) },
+};

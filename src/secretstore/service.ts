@@ -10,7 +10,7 @@ import {
 } from '../errors';
 import { toSecretJson, type JsonValueLimits } from './json-value';
 import { assertValidKey, assertValidPrefix } from './keys';
-import type { SecretRecord, SecretStoreRepository } from './repository';
+import type { EncryptionUsage, SecretRecord, SecretStoreRepository } from './repository';
 import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
 
 export interface SecretStoreOptions {
@@ -28,6 +28,16 @@ export interface SecretStoreOptions {
 export interface SecretEntry<T> {
   key: string;
   value: T;
+}
+
+/** A secret's metadata, without its value. */
+export interface SecretMetadata {
+  key: string;
+  version: number;
+  encoding: SecretRecord['encoding'];
+  keyId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface RotationOptions {
@@ -145,6 +155,25 @@ export class SecretStore {
     assertSchema(schema);
     assertValidPrefix(keyPrefix);
     return this.decodeAll(schema, await this.repository.listSecretsByPrefix(keyPrefix));
+  }
+
+  /** Keys, versions and times of the secrets under `keyPrefix`, ordered by key; values are neither read nor decrypted. */
+  async listSecrets(keyPrefix: string): Promise<SecretMetadata[]> {
+    assertValidPrefix(keyPrefix);
+    const records = await this.repository.listSecretsByPrefix(keyPrefix);
+    return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
+      key,
+      version,
+      encoding,
+      keyId,
+      createdAt,
+      updatedAt,
+    }));
+  }
+
+  /** How many secrets each encoding and key id holds: what rotation has left to do, and which keys are in use. */
+  encryptionUsage(): Promise<EncryptionUsage[]> {
+    return this.repository.countSecretsByEncryption();
   }
 
   /** The secrets of those keys that exist, ordered by key; duplicates count once. */
