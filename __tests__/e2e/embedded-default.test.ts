@@ -13,7 +13,11 @@ let dataDir: string;
 beforeEach(() => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'secretstore-embedded-'));
 });
-afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+let root: string;
+beforeEach(() => {
+  root = dataDir;
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function captureStderr(): { lines: string[]; restore(): void } {
   const lines: string[] = [];
@@ -28,8 +32,11 @@ describe('createSecretStore with no server configured', () => {
   it('uses PGlite under the data folder, with a development key made once (0600) and a one-line warning', async () => {
     const stderr = captureStderr();
     try {
+      // A folder that does not exist yet is created, owner-only.
+      dataDir = path.join(dataDir, 'nested', 'store');
       const first = await createSecretStore({ env: { SECRETSTORE_DATA_DIR: dataDir } });
       expect(storeLocation(first)).toEqual({ kind: 'embedded', description: dataDir });
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       await first.setSecret('oauth.github', { token: 'persisted' });
       await first.close();
 

@@ -18,13 +18,17 @@ export function resolveDataDir(option: string | undefined, env: Readonly<Record<
   return path.resolve(chosen);
 }
 
-/** Opens (creating on first use) the embedded PGlite database persisted under `dataDir`. */
-export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+/** Creates the data folder (owner-only) if it does not exist yet. */
+export async function ensureDataDir(dataDir: string): Promise<void> {
   try {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch {
     throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot create the folder ${dataDir}`);
   }
+}
+
+/** Opens (creating on first use) the embedded PGlite database persisted under an existing `dataDir`. */
+export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   // Loaded on demand: applications that use a PostgreSQL server never load the WebAssembly build.
   const { PGlite } = await import('@electric-sql/pglite');
   return PGlite.create(path.join(dataDir, 'pgdata'));

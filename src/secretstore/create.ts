@@ -1,6 +1,6 @@
 import { toDatabase } from '../database/adapters';
 import { describeDatabaseConfig, readDatabaseConfig, type Environment } from '../database/config';
-import { openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
+import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
 import { migrate } from '../database/migrate';
 import { createPool, type PoolOptions } from '../database/pool';
 import type { Database, DatabaseInput } from '../database/queryable';
@@ -105,6 +105,7 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
   }
 
   const dataDir = resolveDataDir(options.dataDir, env);
+  await ensureDataDir(dataDir);
   const encryption = configured ?? (await loadOrCreateDevelopmentKeys(dataDir, options.logger));
   const embedded = await openEmbeddedDatabase(dataDir);
   return {
