@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['src/generated/**', 'dist/**', 'coverage/**', 'node_modules/**'] },
+  { ignores: ['src/generated/**', '**/dist/**', '**/coverage/**', '**/node_modules/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,20 +17,32 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', '__tests__/**'],
+    files: ['scripts/**', '__tests__/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
   {
     // expect(mock.method) is how jest asserts on mocked methods.
-    files: ['__tests__/**'],
+    files: ['__tests__/**', 'examples/*/__tests__/**'],
     rules: { '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/require-await': 'off' },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['jest.config.js'],
+    files: ['**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
+    files: ['**/*.cjs', 'bin/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly', console: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['**/jest.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
 );

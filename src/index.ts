@@ -20,6 +20,7 @@ export {
   type StoreLocation,
 } from './secretstore/create';
 export type { SecretStoreLogger } from './logger';
+export type { SecretStoreOperation, SecretStoreOutcome, SecretStoreTelemetryOptions } from './secretstore/telemetry';
 export {
   PostgresSecretStoreRepository,
   type EncryptionUsage,

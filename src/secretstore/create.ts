@@ -8,7 +8,6 @@ import type { EncryptionOptions } from '../encryption/codec';
 import { loadOrCreateDevelopmentKeys } from '../encryption/development-key';
 import { EncryptionKey, KEY_BYTES, parseEncryptionKeys } from '../encryption/encryption-key';
 import { SecretStoreConfigError } from '../errors';
-import type { SecretStoreLogger } from '../logger';
 import { PostgresSecretStoreRepository } from './repository';
 import { releaseOnClose, SecretStore, type SecretStoreOptions } from './service';
 
@@ -27,8 +26,6 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
   pool?: PoolOptions;
   /** Apply pending migrations before returning. Default: true for the embedded database, false otherwise. */
   migrate?: boolean;
-  /** Receives the development-key warning instead of stderr. */
-  logger?: SecretStoreLogger;
 }
 
 /** Where a store created by createSecretStore keeps its secrets, for tools that report it. */

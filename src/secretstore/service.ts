@@ -8,10 +8,19 @@ import {
   SecretStoreConfigError,
   SecretStoreError,
 } from '../errors';
+import type { SecretStoreLogger } from '../logger';
 import { toSecretJson, type JsonValueLimits } from './json-value';
 import { assertValidKey, assertValidPrefix } from './keys';
 import type { EncryptionUsage, SecretRecord, SecretStoreRepository } from './repository';
 import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
+import {
+  countResults,
+  deletedOrNot,
+  foundOrNot,
+  StoreTelemetry,
+  summarizeRotation,
+  type SecretStoreTelemetryOptions,
+} from './telemetry';
 
 export interface SecretStoreOptions {
   /**
@@ -23,6 +32,13 @@ export interface SecretStoreOptions {
   maxValueBytes?: number;
   /** Deepest accepted nesting of objects and arrays. Default 64. */
   maxDepth?: number;
+  /**
+   * Receives a debug line per operation (name, outcome, duration, error code) and a warning per row that
+   * rotation cannot read (its key and error code). Never a value. Without one, the store logs nothing.
+   */
+  logger?: SecretStoreLogger;
+  /** OpenTelemetry providers for the store's spans and duration histogram. Default: the global ones. */
+  telemetry?: SecretStoreTelemetryOptions;
 }
 
 export interface SecretEntry<T> {
@@ -80,6 +96,7 @@ export function releaseOnClose(store: SecretStore, release: () => Promise<void>)
 export class SecretStore {
   private readonly limits: JsonValueLimits;
   private readonly codec: SecretCodec;
+  private readonly telemetry: StoreTelemetry;
 
   constructor(
     private readonly repository: SecretStoreRepository,
@@ -91,12 +108,13 @@ export class SecretStore {
       maxDepth: positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
       jsonbStrings: this.codec.storesPlainJson,
     };
+    this.telemetry = new StoreTelemetry(options.telemetry, options.logger);
   }
 
   /** The same store over another repository (a transaction's), sharing the validated settings. */
-  private withRepository(repository: SecretStoreRepository): SecretStore {
+  private withRepository(repository: SecretStoreRepository, telemetry: StoreTelemetry): SecretStore {
     const bound = Object.create(SecretStore.prototype) as SecretStore;
-    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits });
+    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits, telemetry });
   }
 
   /** The record's plaintext JSON text and its value; throws if it cannot be decrypted or is not JSON. */
@@ -121,69 +139,103 @@ export class SecretStore {
   }
 
   /** The secret's value parsed by `schema`, or undefined when the key does not exist. */
-  async getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
-    assertSchema(schema);
-    assertValidKey(key);
-    const record = await this.repository.getSecret(key);
-    return record === undefined ? undefined : this.decode(schema, record);
+  getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
+    return this.telemetry.instrument(
+      'getSecret',
+      async () => {
+        assertSchema(schema);
+        assertValidKey(key);
+        const record = await this.repository.getSecret(key);
+        return record === undefined ? undefined : this.decode(schema, record);
+      },
+      foundOrNot,
+    );
   }
 
   /** Like getSecret, but a missing key throws SecretNotFoundError. */
-  async getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
-    assertSchema(schema);
-    assertValidKey(key);
-    const record = await this.repository.getSecret(key);
-    if (record === undefined) throw new SecretNotFoundError(key);
-    return this.decode(schema, record);
+  getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
+    return this.telemetry.instrument('getSecretOrThrow', async () => {
+      assertSchema(schema);
+      assertValidKey(key);
+      const record = await this.repository.getSecret(key);
+      if (record === undefined) throw new SecretNotFoundError(key);
+      return this.decode(schema, record);
+    });
   }
 
   /** Creates or replaces a secret. The value must be an object or array that survives a JSON round trip. */
-  async setSecret<T extends object>(key: string, value: T): Promise<void> {
-    assertValidKey(key);
-    const json = toSecretJson(key, value, this.limits);
-    await this.repository.upsertSecret(key, this.codec.encode(key, json));
+  setSecret<T extends object>(key: string, value: T): Promise<void> {
+    return this.telemetry.instrument('setSecret', async () => {
+      assertValidKey(key);
+      const json = toSecretJson(key, value, this.limits);
+      await this.repository.upsertSecret(key, this.codec.encode(key, json));
+    });
   }
 
   /** Deletes a secret; true when it existed. */
-  async deleteSecret(key: string): Promise<boolean> {
-    assertValidKey(key);
-    return this.repository.deleteSecret(key);
+  deleteSecret(key: string): Promise<boolean> {
+    return this.telemetry.instrument(
+      'deleteSecret',
+      async () => {
+        assertValidKey(key);
+        return this.repository.deleteSecret(key);
+      },
+      deletedOrNot,
+    );
   }
 
   /** Every secret whose key starts with `keyPrefix` (literally: % and _ are plain characters), ordered by key. */
-  async getSecrets<T>(schema: SecretSchema<T>, keyPrefix: string): Promise<SecretEntry<T>[]> {
-    assertSchema(schema);
-    assertValidPrefix(keyPrefix);
-    return this.decodeAll(schema, await this.repository.listSecretsByPrefix(keyPrefix));
+  getSecrets<T>(schema: SecretSchema<T>, keyPrefix: string): Promise<SecretEntry<T>[]> {
+    return this.telemetry.instrument(
+      'getSecrets',
+      async () => {
+        assertSchema(schema);
+        assertValidPrefix(keyPrefix);
+        return this.decodeAll(schema, await this.repository.listSecretsByPrefix(keyPrefix));
+      },
+      countResults,
+    );
   }
 
   /** Keys, versions and times of the secrets under `keyPrefix`, ordered by key; values are neither read nor decrypted. */
-  async listSecrets(keyPrefix: string): Promise<SecretMetadata[]> {
-    assertValidPrefix(keyPrefix);
-    const records = await this.repository.listSecretsByPrefix(keyPrefix);
-    return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
-      key,
-      version,
-      encoding,
-      keyId,
-      createdAt,
-      updatedAt,
-    }));
+  listSecrets(keyPrefix: string): Promise<SecretMetadata[]> {
+    return this.telemetry.instrument(
+      'listSecrets',
+      async () => {
+        assertValidPrefix(keyPrefix);
+        const records = await this.repository.listSecretsByPrefix(keyPrefix);
+        return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
+          key,
+          version,
+          encoding,
+          keyId,
+          createdAt,
+          updatedAt,
+        }));
+      },
+      countResults,
+    );
   }
 
   /** How many secrets each encoding and key id holds: what rotation has left to do, and which keys are in use. */
   encryptionUsage(): Promise<EncryptionUsage[]> {
-    return this.repository.countSecretsByEncryption();
+    return this.telemetry.instrument('encryptionUsage', () => this.repository.countSecretsByEncryption(), countResults);
   }
 
   /** The secrets of those keys that exist, ordered by key; duplicates count once. */
-  async getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
-    assertSchema(schema);
-    if (!Array.isArray(keys)) throw new InvalidSecretKeyError(keys, 'getSecretsByKeys takes an array of keys');
-    keys.forEach((key) => assertValidKey(key));
-    const unique = [...new Set(keys)];
-    if (unique.length === 0) return [];
-    return this.decodeAll(schema, await this.repository.getSecretsByKeys(unique));
+  getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
+    return this.telemetry.instrument(
+      'getSecretsByKeys',
+      async () => {
+        assertSchema(schema);
+        if (!Array.isArray(keys)) throw new InvalidSecretKeyError(keys, 'getSecretsByKeys takes an array of keys');
+        keys.forEach((key) => assertValidKey(key));
+        const unique = [...new Set(keys)];
+        if (unique.length === 0) return [];
+        return this.decodeAll(schema, await this.repository.getSecretsByKeys(unique));
+      },
+      countResults,
+    );
   }
 
   /**
@@ -192,7 +244,10 @@ export class SecretStore {
    * manages, the caller's own BEGIN/COMMIT already covers the store's operations.
    */
   transaction<T>(work: (store: SecretStore) => Promise<T>): Promise<T> {
-    return this.repository.transaction((repository) => work(this.withRepository(repository)));
+    return this.telemetry.instrument('transaction', (transactionContext) => {
+      const telemetry = this.telemetry.inTransaction(transactionContext);
+      return this.repository.transaction((repository) => work(this.withRepository(repository, telemetry)));
+    });
   }
 
   /**
@@ -201,7 +256,11 @@ export class SecretStore {
    * read, so a concurrent write is never overwritten with older data; version and updatedAt stay as they
    * are. Safe to run again: it picks up whatever is left.
    */
-  async rotateEncryptionKeys(options: RotationOptions = {}): Promise<RotationResult> {
+  rotateEncryptionKeys(options: RotationOptions = {}): Promise<RotationResult> {
+    return this.telemetry.instrument('rotateEncryptionKeys', () => this.rotate(options), summarizeRotation);
+  }
+
+  private async rotate(options: RotationOptions): Promise<RotationResult> {
     const batchSize = positiveInteger('batchSize', options.batchSize, 100);
     const activeKeyId = this.codec.activeKeyId;
     if (activeKeyId === undefined) {
@@ -221,6 +280,7 @@ export class SecretStore {
         } catch (error) {
           if (!(error instanceof SecretStoreError)) throw error;
           result.failed.push({ key: record.key, code: error.code });
+          this.telemetry.rotationFailure(record.key, error.code);
           continue;
         }
         const rewritten = await this.repository.reencryptSecret(

@@ -1,0 +1,492 @@
+/**
+ * The `secretstore` CLI, run for real: each case spawns `node --import tsx src/cli/main.ts` with its own
+ * temporary data folder (embedded PGlite) and an environment without DATABASE_URL, PG* or SECRETSTORE_*,
+ * so that it runs on a bare machine. When the harness has a PostgreSQL server, one round trip runs there too.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { createScratchDatabase } from '../../scripts/scratch-database';
+import { HARNESS_SERVER_VARIABLE } from '../harness/mode';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const TESTDATA = path.join(REPO_ROOT, 'testdata', 'secrets.json');
+const MIGRATIONS = readdirSync(path.join(REPO_ROOT, 'migrations'))
+  .filter((name) => name.endsWith('.sql'))
+  .sort();
+const TIMEOUT = 60_000;
+const ANY_STRING = expect.any(String) as unknown;
+/** A time in a human table: ISO 8601 to the second. */
+const TABLE_TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown;
+const ISO_TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown;
+
+type Json = Record<string, unknown>;
+const testdata = JSON.parse(readFileSync(TESTDATA, 'utf8')) as Record<string, Json>;
+
+/** Every secret value the tests write: none may ever appear on stderr. */
+const CANARY = `canary-${randomBytes(8).toString('hex')}`;
+/** Short enough that JSON.parse's own message would quote all of it. */
+const SHORT_CANARY = `pw${randomBytes(3).toString('hex')}`;
+const SECRET_VALUES = [
+  CANARY,
+  SHORT_CANARY,
+  String(testdata['oauth.github'].client_secret),
+  String(testdata['database.postgres'].password),
+  String(testdata['api.external'].api_key),
+];
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface CliOptions {
+  /** Variables added to the clean environment. */
+  env?: Record<string, string>;
+  /** Written to stdin; stdin is closed either way. */
+  input?: string;
+}
+
+/** The environment of a bare machine: no server, no keyring, no data folder chosen. */
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !/^(DATABASE_URL|PG[A-Z]*|SECRETSTORE_.*|TEST_DATABASE.*|NODE_OPTIONS)$/.test(name),
+  ),
+);
+
+function cli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...cleanEnv, ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+const KEY_WARNING = /^secretstore: generated a development encryption key in [^\n]+\n$/;
+
+/** The JSON of a successful run, which printed nothing on stderr but, on first use of a data folder, the key warning. */
+function parseStdout(run: CliRun, { firstUse = false } = {}): Json {
+  if (firstUse) expect(run.stderr).toMatch(KEY_WARNING);
+  else expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  return JSON.parse(run.stdout) as Json;
+}
+
+function expectNoSecretIn(text: string): void {
+  for (const value of SECRET_VALUES) expect(text).not.toContain(value);
+}
+
+/** A failure in human mode: the exit code, nothing on stdout, one `secretstore: … (CODE)` line, no stack. */
+function expectErrorLine(run: CliRun, exitCode: number, code: string): string {
+  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: exitCode, stdout: '' });
+  expect(run.stderr).toMatch(new RegExp(`^secretstore: [^\\n]+ \\(${code}\\)\\n$`));
+  expectNoSecretIn(run.stderr);
+  return run.stderr;
+}
+
+/** A failure in --json mode: nothing on stdout, one JSON line on stderr. */
+function expectJsonError(run: CliRun, exitCode: number, code: string): { code: string; message: string } {
+  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: exitCode, stdout: '' });
+  expect(run.stderr.endsWith('\n') && run.stderr.indexOf('\n') === run.stderr.length - 1).toBe(true);
+  const { error } = JSON.parse(run.stderr) as { error: { code: string; message: string } };
+  expect(error.code).toBe(code);
+  expectNoSecretIn(run.stderr);
+  return error;
+}
+
+let workDir: string;
+let dataDir: string;
+beforeEach(() => {
+  workDir = mkdtempSync(path.join(tmpdir(), 'secretstore-cli-'));
+  dataDir = path.join(workDir, 'data');
+});
+afterEach(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** Runs the CLI on this test's data folder. */
+const inDataDir = (args: readonly string[], options?: CliOptions): Promise<CliRun> =>
+  cli(['--data-dir', dataDir, ...args], options);
+
+function writeJson(name: string, value: unknown): string {
+  const file = path.join(workDir, name);
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+}
+
+const newKey = (): string => randomBytes(32).toString('base64');
+
+describe('secretstore keygen', () => {
+  it(
+    'prints id:<base64 of 32 bytes>, a fresh key each time, and opens no database',
+    async () => {
+      const [human, json, badId] = await Promise.all([
+        inDataDir(['keygen']),
+        inDataDir(['--json', 'keygen', '--id', 'k7']),
+        inDataDir(['keygen', '--id', 'not a key id']),
+      ]);
+
+      expect(human.stderr).toBe('');
+      expect(human.code).toBe(0);
+      const [, humanKey] = /^k1:([A-Za-z0-9+/]{43}=)\n$/.exec(human.stdout) ?? [];
+      expect(Buffer.from(humanKey, 'base64')).toHaveLength(32);
+
+      const generated = parseStdout(json);
+      expect(generated).toEqual({ id: 'k7', key: ANY_STRING, entry: `k7:${String(generated.key)}` });
+      expect(Buffer.from(String(generated.key), 'base64')).toHaveLength(32);
+      expect(generated.key).not.toBe(humanKey);
+
+      expect(expectErrorLine(badId, 2, 'USAGE')).toContain('--id');
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('help', () => {
+  it(
+    'documents the exit codes, on stdout, with exit 0',
+    async () => {
+      const help = await cli(['--help']);
+      expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(help.stdout).toMatch(/^Usage: secretstore /);
+      for (const code of [
+        '0  success',
+        '1  not found',
+        '2  usage',
+        '3  configuration',
+        '4  database unreachable',
+        '5  any other failure',
+      ]) {
+        expect(help.stdout).toContain(`\n  ${code}`);
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+describe('usage errors', () => {
+  it(
+    'exit 2 with one line on stderr, before any database is opened, never echoing the input',
+    async () => {
+      const file = writeJson('value.json', { token: CANARY });
+      const [unknown, missing, invalid, both, invalidJsonMode] = await Promise.all([
+        inDataDir(['frobnicate']),
+        inDataDir(['get']),
+        inDataDir(['set', 'api.token', `{"token": "${CANARY}",`]),
+        inDataDir(['set', 'api.token', '{}', '--file', file]),
+        inDataDir(['--json', 'set', 'api.token'], { input: SHORT_CANARY }),
+      ]);
+      expect(expectErrorLine(unknown, 2, 'USAGE')).toContain("unknown command 'frobnicate'");
+      expect(expectErrorLine(missing, 2, 'USAGE')).toContain("missing required argument 'key'");
+      expect(expectErrorLine(invalid, 2, 'INVALID_JSON')).toContain('the value argument is not valid JSON');
+      expect(expectErrorLine(both, 2, 'USAGE')).toContain('not both');
+      expect(expectJsonError(invalidJsonMode, 2, 'INVALID_JSON').message).toBe('the value on stdin is not valid JSON');
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('configuration and database errors', () => {
+  it(
+    'refuses a server without a keyring (3) before connecting, reports an unreachable one (4), and a bad keyring (3)',
+    async () => {
+      const keyring = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}` };
+      const shortKey = randomBytes(16).toString('base64');
+      const [noKeyring, unreachable, migrateUnreachable, badKeyring] = await Promise.all([
+        cli(['--json', '--database-url', 'postgres://127.0.0.1:1/x', 'list']),
+        cli(['--database-url', `postgres://app:${CANARY}@127.0.0.1:1/x`, 'get', 'oauth.github'], { env: keyring }),
+        // Migrations need no keyring: this one gets as far as connecting.
+        cli(['--database-url', 'postgres://127.0.0.1:1/x', 'migrate']),
+        inDataDir(['list'], { env: { SECRETSTORE_ENCRYPTION_KEYS: `k1:${shortKey}` } }),
+      ]);
+
+      // Had it tried to connect, the error would have been DATABASE_UNAVAILABLE (4).
+      expect(expectJsonError(noKeyring, 3, 'INVALID_CONFIGURATION').message).toContain('SECRETSTORE_ENCRYPTION_KEYS');
+      expect(expectErrorLine(unreachable, 4, 'DATABASE_UNAVAILABLE')).toContain('ECONNREFUSED');
+      expectErrorLine(migrateUnreachable, 4, 'DATABASE_UNAVAILABLE');
+      const badKeyringLine = expectErrorLine(badKeyring, 3, 'INVALID_CONFIGURATION');
+      expect(badKeyringLine).toContain('SECRETSTORE_ENCRYPTION_KEYS');
+      expect(badKeyringLine).not.toContain(shortKey);
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('set and get', () => {
+  it(
+    'persist across processes, with the development key made once (0600) and its warning printed once',
+    async () => {
+      const github = { client_id: 'Iv1.abc', client_secret: CANARY, scopes: ['repo'] };
+      const first = await inDataDir(['--json', 'set', 'oauth.github', JSON.stringify(github)]);
+      const keyFile = path.join(dataDir, 'encryption-keys');
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(KEY_WARNING);
+      expect(first.stderr).toContain(keyFile);
+      const written = JSON.parse(first.stdout) as Json;
+      expect(written).toEqual({ key: 'oauth.github', version: 1, updatedAt: ISO_TIME });
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      const keySpec = readFileSync(keyFile, 'utf8');
+      expect(keySpec).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
+      expect(first.stderr).not.toContain(keySpec.slice(4, 40));
+
+      // A second process reads it back, with no second warning; --data-dir beats DATABASE_URL.
+      const read = await inDataDir(['--json', 'get', 'oauth.github'], {
+        env: { DATABASE_URL: 'postgres://127.0.0.1:1/unused' },
+      });
+      expect(parseStdout(read)).toEqual({ key: 'oauth.github', value: github });
+      expect(readFileSync(keyFile, 'utf8')).toBe(keySpec);
+
+      const pretty = await inDataDir(['get', 'oauth.github']);
+      expect(pretty).toEqual({ code: 0, stdout: `${JSON.stringify(github, null, 2)}\n`, stderr: '' });
+
+      const fromFile = { ...github, scopes: ['repo', 'read:user'] };
+      const replaced = await inDataDir(['--json', 'set', 'oauth.github', '--file', writeJson('github.json', fromFile)]);
+      expect(parseStdout(replaced)).toMatchObject({ key: 'oauth.github', version: 2 });
+
+      const fromStdin = await inDataDir(['set', 'api.partner'], { input: `[{"api_key": "${CANARY}"}]\n` });
+      expect(fromStdin).toEqual({ code: 0, stdout: 'key      api.partner\nversion  1\n', stderr: '' });
+
+      const both = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      expect(both.secrets).toEqual([
+        expect.objectContaining({ key: 'api.partner', version: 1, value: [{ api_key: CANARY }] }),
+        expect.objectContaining({ key: 'oauth.github', version: 2, value: fromFile }),
+      ]);
+
+      const invalidKey = await inDataDir(['set', ' oauth.github', JSON.stringify(github)]);
+      expect(expectErrorLine(invalidKey, 2, 'INVALID_SECRET_KEY')).toContain('" oauth.github"');
+      const notAnObject = await inDataDir(['set', 'oauth.github', '42']);
+      expect(expectErrorLine(notAnObject, 2, 'INVALID_SECRET_VALUE')).toContain('"oauth.github"');
+      const missing = await inDataDir(['get', 'oauth.gitlab']);
+      expect(expectErrorLine(missing, 1, 'SECRET_NOT_FOUND')).toBe(
+        'secretstore: Secret "oauth.gitlab" was not found (SECRET_NOT_FOUND)\n',
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+describe('list and delete', () => {
+  it(
+    'list prints an aligned table without values unless --values; delete of a missing key exits 1',
+    async () => {
+      expect((await inDataDir(['import', TESTDATA])).code).toBe(0);
+
+      const table = await inDataDir(['list']);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines.map((line) => line.split(/\s{2,}/))).toEqual([
+        ['KEY', 'VERSION', 'UPDATED'],
+        ['api.external', '1', TABLE_TIME],
+        ['database.postgres', '1', TABLE_TIME],
+        ['oauth.github', '1', TABLE_TIME],
+      ]);
+      for (const title of ['VERSION', 'UPDATED']) {
+        const column = lines[0].indexOf(title);
+        for (const line of lines.slice(1)) expect(line[column - 1]).toBe(' ');
+        for (const line of lines.slice(1)) expect(line[column]).not.toBe(' ');
+      }
+      expect(table.stdout).not.toContain(testdata['oauth.github'].client_secret);
+
+      const [withValues, underPrefix] = await Promise.all([
+        inDataDir(['list', 'oauth.', '--values']),
+        inDataDir(['--json', 'list', 'api.']),
+      ]);
+      expect(withValues.stdout).toMatch(
+        /^KEY {2,}VERSION {2,}UPDATED {2,}VALUE\noauth\.github {2,}1 {2,}\S+ {2,}\{.*\}\n$/,
+      );
+      expect(withValues.stdout).toContain(JSON.stringify(testdata['oauth.github']));
+      expect(parseStdout(underPrefix)).toEqual({
+        prefix: 'api.',
+        secrets: [
+          {
+            key: 'api.external',
+            version: 1,
+            encoding: 'aes-256-gcm',
+            keyId: 'dev',
+            createdAt: ISO_TIME,
+            updatedAt: ISO_TIME,
+          },
+        ],
+      });
+
+      expect(parseStdout(await inDataDir(['--json', 'delete', 'api.external']))).toEqual({
+        key: 'api.external',
+        deleted: true,
+      });
+      expectErrorLine(await inDataDir(['delete', 'api.external']), 1, 'SECRET_NOT_FOUND');
+      expect(expectJsonError(await inDataDir(['--json', 'get', 'api.external']), 1, 'SECRET_NOT_FOUND').message).toBe(
+        'Secret "api.external" was not found',
+      );
+    },
+    TIMEOUT,
+  );
+});
+
+describe('import', () => {
+  it(
+    'dry-runs without writing, then imports all or nothing in one transaction',
+    async () => {
+      const dryRun = parseStdout(await inDataDir(['--json', 'import', TESTDATA, '--dry-run']), { firstUse: true });
+      expect(dryRun).toEqual({
+        dryRun: true,
+        secrets: Object.keys(testdata).map((key) => ({ key, action: 'created' })),
+        created: 3,
+        updated: 0,
+        unchanged: 0,
+      });
+      expect(parseStdout(await inDataDir(['--json', 'list']))).toEqual({ prefix: '', secrets: [] });
+
+      const imported = parseStdout(await inDataDir(['--json', 'import', TESTDATA]));
+      expect(imported).toMatchObject({ dryRun: false, created: 3, updated: 0, unchanged: 0 });
+      const before = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      expect(before.secrets).toEqual(
+        Object.keys(testdata)
+          .sort()
+          .map((key): unknown => expect.objectContaining({ key, version: 1, value: testdata[key] })),
+      );
+
+      // Same members in another order is the same value: unchanged.
+      const reordered = Object.fromEntries(Object.entries(testdata['database.postgres']).reverse());
+      const changes = writeJson('changes.json', {
+        'oauth.github': { ...testdata['oauth.github'], scopes: ['repo'] },
+        'database.postgres': reordered,
+        'webhook.signing': { secret: CANARY },
+      });
+      const plan = await inDataDir(['import', changes, '--dry-run']);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout.split('\n').map((line) => line.split(/\s{2,}/))).toEqual([
+        ['KEY', 'WOULD BE'],
+        ['oauth.github', 'updated'],
+        ['database.postgres', 'unchanged'],
+        ['webhook.signing', 'created'],
+        ['dry run, nothing written: would create 1, update 1, leave 1 unchanged'],
+        [''],
+      ]);
+
+      // The last value is a number: the two writes before it are rolled back with it.
+      const invalid = writeJson('invalid.json', {
+        'webhook.signing': { secret: CANARY },
+        'oauth.github': { ...testdata['oauth.github'], scopes: [] },
+        'zz.last': 7,
+      });
+      const failed = await inDataDir(['import', invalid]);
+      expect(expectErrorLine(failed, 2, 'INVALID_SECRET_VALUE')).toContain('"zz.last"');
+
+      expect(parseStdout(await inDataDir(['--json', 'list', '--values']))).toEqual(before);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('migrate, rotate-keys and status', () => {
+  it(
+    'migrate applies the migrations without making a key; rotation moves every secret to the new active key',
+    async () => {
+      const migrated = parseStdout(await inDataDir(['--json', 'migrate']));
+      expect(migrated).toEqual({
+        database: { kind: 'embedded', description: dataDir },
+        applied: MIGRATIONS,
+        alreadyApplied: [],
+        unknown: [],
+      });
+      expect(existsSync(path.join(dataDir, 'encryption-keys'))).toBe(false);
+      const again = await inDataDir(['migrate']);
+      expect(again.stdout).toBe(
+        `database         ${dataDir} (embedded)\napplied          none\nalready applied  ${MIGRATIONS.join(', ')}\n`,
+      );
+
+      expect((await inDataDir(['import', TESTDATA])).code).toBe(0);
+      const devKey = readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8').trim();
+      expect(devKey).toMatch(/^dev:/);
+      const k2 = newKey();
+      const rotating = { SECRETSTORE_ENCRYPTION_KEYS: `k2:${k2},${devKey}` };
+
+      const rotated = parseStdout(await inDataDir(['--json', 'rotate-keys', '--batch-size', '2'], { env: rotating }));
+      expect(rotated).toEqual({ activeKeyId: 'k2', scanned: 3, reEncrypted: 3, skipped: 0, failed: [] });
+
+      const status = parseStdout(await inDataDir(['--json', 'status'], { env: rotating }));
+      expect(status).toEqual({
+        database: { kind: 'embedded', description: dataDir },
+        migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
+        keyring: { activeKeyId: 'k2', keyIds: ['k2', 'dev'], activeKeyInKeyring: true },
+        keysInUse: [{ encoding: 'aes-256-gcm', keyId: 'k2', secrets: 3, inKeyring: true }],
+        allKeysInKeyring: true,
+      });
+
+      // The old key is no longer needed to read.
+      const onlyK2 = { SECRETSTORE_ENCRYPTION_KEYS: `k2:${k2}` };
+      const read = parseStdout(await inDataDir(['--json', 'get', 'oauth.github'], { env: onlyK2 }));
+      expect(read.value).toEqual(testdata['oauth.github']);
+
+      // With only the development key, status says k2 is missing from the keyring, and reads fail (5).
+      const stale = await inDataDir(['status']);
+      expect(stale.code).toBe(0);
+      expect(stale.stdout).toMatch(/^active key {2,}dev$/m);
+      expect(stale.stdout).toMatch(/^k2 {2,}aes-256-gcm {2,}3 {2,}NO$/m);
+      expectErrorLine(await inDataDir(['get', 'oauth.github']), 5, 'SECRET_DECRYPTION_FAILED');
+      const debug = await inDataDir(['--debug', 'get', 'oauth.github']);
+      expect(debug.code).toBe(5);
+      expect(debug.stderr).toMatch(
+        /^secretstore: [^\n]+ \(SECRET_DECRYPTION_FAILED\)\nSecretDecryptionError: .+\n {4}at /,
+      );
+      expectNoSecretIn(debug.stderr);
+    },
+    TIMEOUT,
+  );
+});
+
+const serverUrl = process.env[HARNESS_SERVER_VARIABLE];
+if (serverUrl) {
+  describe('on a PostgreSQL server (--database-url)', () => {
+    it(
+      'migrates, writes and reads back with the keyring from the environment',
+      async () => {
+        const scratch = await createScratchDatabase(serverUrl, 'secretstore_cli');
+        try {
+          const env = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}` };
+          const onServer = (args: readonly string[]): Promise<CliRun> =>
+            cli(['--json', '--database-url', scratch.url, ...args], { env });
+          const url = new URL(scratch.url);
+          const database = { kind: 'server', description: `${url.hostname}:${url.port || '5432'}/${scratch.name}` };
+
+          // Before migrating: what is pending, and no key usage to report yet.
+          expect(parseStdout(await onServer(['status']))).toMatchObject({
+            database,
+            migrations: { applied: [], pending: MIGRATIONS },
+            keysInUse: null,
+          });
+          expect(parseStdout(await onServer(['migrate']))).toMatchObject({ database, applied: MIGRATIONS });
+          const value = { token: CANARY };
+          expect(parseStdout(await onServer(['set', 'api.token', JSON.stringify(value)]))).toMatchObject({
+            version: 1,
+          });
+          expect(parseStdout(await onServer(['get', 'api.token']))).toEqual({ key: 'api.token', value });
+          const status = await onServer(['status']);
+          expect(parseStdout(status)).toMatchObject({
+            database,
+            migrations: { pending: [] },
+            keysInUse: [{ keyId: 'k1', secrets: 1, inKeyring: true }],
+          });
+          expect(status.stdout).not.toContain(scratch.url);
+          if (url.password) expect(status.stdout).not.toContain(url.password);
+        } finally {
+          await scratch.drop();
+        }
+      },
+      TIMEOUT,
+    );
+  });
+}

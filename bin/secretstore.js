@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+'use strict';
+// The `secretstore` command. It runs the built CLI; the build is made by `npm run build`, which `npm ci`
+// and `npm install` run through the "prepare" script.
+const path = require('node:path');
+const fs = require('node:fs');
+
+const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
+if (!fs.existsSync(cli)) {
+  process.stderr.write('secretstore: the package is not built yet; run `npm run build` (INTERNAL)\n');
+  process.exit(5);
+}
+require(cli);

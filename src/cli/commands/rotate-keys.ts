@@ -1,0 +1,35 @@
+import type { RotationResult } from '../../secretstore/service';
+import type { CommandContext } from '../command-context';
+import { describeKeyring } from '../keyring';
+import { formatFields, formatTable, type CommandResult } from '../output';
+
+export interface RotateKeysOptions {
+  batchSize?: number;
+}
+
+export interface RotateKeysJson extends RotationResult {
+  activeKeyId: string | undefined;
+}
+
+/** Re-encrypts every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS). */
+export async function rotateKeysCommand(context: CommandContext, options: RotateKeysOptions): Promise<CommandResult> {
+  const json: RotateKeysJson = await context.database.withStore(async (store) => ({
+    activeKeyId: describeKeyring(store).activeKeyId,
+    ...(await store.rotateEncryptionKeys({ batchSize: options.batchSize })),
+  }));
+  const fields = formatFields([
+    ['active key', json.activeKeyId ?? 'none'],
+    ['scanned', String(json.scanned)],
+    ['re-encrypted', String(json.reEncrypted)],
+    ['skipped', String(json.skipped)],
+    ['failed', String(json.failed.length)],
+  ]);
+  const failures =
+    json.failed.length > 0
+      ? `\n${formatTable(
+          ['FAILED KEY', 'CODE'],
+          json.failed.map((f) => [f.key, f.code]),
+        )}`
+      : '';
+  return { json, text: `${fields}${failures}` };
+}

@@ -1,0 +1,103 @@
+import { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from '../database/config';
+import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
+import { createPool } from '../database/pool';
+import type { DatabaseInput } from '../database/queryable';
+import { SecretStoreConfigError } from '../errors';
+import { createSecretStore, storeLocation, type StoreLocation } from '../secretstore/create';
+import type { SecretStore } from '../secretstore/service';
+
+/** The global options that choose the database. */
+export interface DatabaseOptions {
+  /** --database-url: a server, instead of DATABASE_URL / PG*. */
+  databaseUrl?: string;
+  /** --data-dir: the embedded database in this folder, instead of SECRETSTORE_DATA_DIR or a configured server. */
+  dataDir?: string;
+}
+
+type DatabaseTarget = { kind: 'server'; config: DatabaseConfig } | { kind: 'embedded'; dataDir: string };
+
+// The variables that make createSecretStore choose a server; --data-dir sets them aside.
+const SERVER_VARIABLES = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
+
+/** --database-url, checked as DATABASE_URL is; errors name the option and never repeat the URL. */
+function checkedDatabaseUrl(url: string): string {
+  if (url.trim() === '') throw new SecretStoreConfigError('--database-url', 'is empty');
+  try {
+    readDatabaseConfig({ DATABASE_URL: url });
+  } catch (error) {
+    if (error instanceof SecretStoreConfigError) throw new SecretStoreConfigError('--database-url', error.problem);
+    throw error;
+  }
+  return url.trim();
+}
+
+/**
+ * Opens what a command needs, chosen by the global options over the environment: a flag beats a variable,
+ * so `--data-dir` uses the embedded database even where DATABASE_URL is set.
+ */
+export class DatabaseAccess {
+  private readonly env: Environment;
+
+  constructor(
+    private readonly options: DatabaseOptions,
+    env: Environment,
+  ) {
+    this.env =
+      options.dataDir === undefined
+        ? env
+        : Object.fromEntries(
+            Object.entries(env).filter(([name]) => !(SERVER_VARIABLES as readonly string[]).includes(name)),
+          );
+  }
+
+  private get databaseUrl(): string | undefined {
+    return this.options.databaseUrl === undefined ? undefined : checkedDatabaseUrl(this.options.databaseUrl);
+  }
+
+  /** The choice createSecretStore makes from the same inputs: a URL given, else DATABASE_URL or PG*, else embedded. */
+  private target(): DatabaseTarget {
+    const url = this.databaseUrl;
+    const config = url === undefined ? readDatabaseConfig(this.env) : { connectionString: url };
+    if (config) return { kind: 'server', config };
+    return { kind: 'embedded', dataDir: resolveDataDir(this.options.dataDir, this.env) };
+  }
+
+  /** Runs `work` with a store from createSecretStore (which reads the keyring, or makes the embedded one), then closes it. */
+  async withStore<T>(work: (store: SecretStore, location: StoreLocation) => Promise<T>): Promise<T> {
+    const store = await createSecretStore({ db: this.databaseUrl, dataDir: this.options.dataDir, env: this.env });
+    try {
+      return await work(store, storeLocation(store) ?? this.location(this.target()));
+    } finally {
+      await store.close();
+    }
+  }
+
+  /**
+   * Runs `work` on the database itself, with no store and no keyring: for migrations, which need neither.
+   * createSecretStore does not hand out its connection, so this opens one of its own.
+   */
+  async withDatabase<T>(work: (db: DatabaseInput, location: StoreLocation) => Promise<T>): Promise<T> {
+    const target = this.target();
+    if (target.kind === 'server') {
+      const pool = createPool(target.config, { max: 1 });
+      try {
+        return await work(pool, this.location(target));
+      } finally {
+        await pool.end();
+      }
+    }
+    await ensureDataDir(target.dataDir);
+    const embedded = await openEmbeddedDatabase(target.dataDir);
+    try {
+      return await work(embedded, this.location(target));
+    } finally {
+      await embedded.close();
+    }
+  }
+
+  private location(target: DatabaseTarget): StoreLocation {
+    return target.kind === 'server'
+      ? { kind: 'server', description: describeDatabaseConfig(target.config) }
+      : { kind: 'embedded', description: target.dataDir };
+  }
+}

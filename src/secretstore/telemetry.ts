@@ -1,0 +1,247 @@
+import {
+  context,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type MeterProvider,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+
+import { SecretStoreError } from '../errors';
+import type { SecretStoreLogger } from '../logger';
+
+/** Where the store's spans and duration metric go. Left out: the global providers, no-ops until an SDK registers. */
+export interface SecretStoreTelemetryOptions {
+  tracerProvider?: TracerProvider;
+  meterProvider?: MeterProvider;
+}
+
+const OPERATIONS = [
+  'getSecret',
+  'getSecretOrThrow',
+  'setSecret',
+  'deleteSecret',
+  'getSecrets',
+  'getSecretsByKeys',
+  'listSecrets',
+  'encryptionUsage',
+  'rotateEncryptionKeys',
+  'transaction',
+] as const;
+
+export type SecretStoreOperation = (typeof OPERATIONS)[number];
+
+/**
+ * `error` when the operation threw (getSecretOrThrow's SecretNotFoundError included); `not_found` when it
+ * resolved but the key did not exist (getSecret returned undefined, deleteSecret returned false); else `ok`.
+ */
+export type SecretStoreOutcome = 'ok' | 'not_found' | 'error';
+
+type ResolvedOutcome = Exclude<SecretStoreOutcome, 'error'>;
+
+/** Instrumentation scope. The version is checked against package.json by a unit test. */
+export const INSTRUMENTATION_SCOPE = '@kongflow/secretstore';
+export const INSTRUMENTATION_VERSION = '0.1.0';
+
+export const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
+export const ATTR_OPERATION = 'secretstore.operation';
+export const ATTR_OUTCOME = 'secretstore.outcome';
+/** The SecretStoreError `code`, or `_OTHER` for an error the store did not raise (OpenTelemetry's `error.type`). */
+export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_RESULT_COUNT = 'secretstore.result.count';
+export const ATTR_ROTATION_SCANNED = 'secretstore.rotation.scanned';
+export const ATTR_ROTATION_RE_ENCRYPTED = 'secretstore.rotation.re_encrypted';
+export const ATTR_ROTATION_SKIPPED = 'secretstore.rotation.skipped';
+export const ATTR_ROTATION_FAILED = 'secretstore.rotation.failed';
+
+const OTHER_ERROR = '_OTHER';
+
+/** Bucket boundaries in seconds, from a millisecond lookup to a long key rotation. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** What a result says about the operation: its outcome, and counts set on its span. Never values, never keys. */
+export type ResultSummary<T> = (result: T, span: Span) => ResolvedOutcome;
+
+export const foundOrNot: ResultSummary<unknown> = (value) => (value === undefined ? 'not_found' : 'ok');
+
+export const deletedOrNot: ResultSummary<boolean> = (deleted) => (deleted ? 'ok' : 'not_found');
+
+export const countResults: ResultSummary<readonly unknown[]> = (results, span) => {
+  span.setAttribute(ATTR_RESULT_COUNT, results.length);
+  return 'ok';
+};
+
+export const summarizeRotation: ResultSummary<{
+  scanned: number;
+  reEncrypted: number;
+  skipped: number;
+  failed: readonly unknown[];
+}> = (result, span) => {
+  span.setAttribute(ATTR_ROTATION_SCANNED, result.scanned);
+  span.setAttribute(ATTR_ROTATION_RE_ENCRYPTED, result.reEncrypted);
+  span.setAttribute(ATTR_ROTATION_SKIPPED, result.skipped);
+  span.setAttribute(ATTR_ROTATION_FAILED, result.failed.length);
+  return 'ok';
+};
+
+/** What is fixed per operation, built once so that a call allocates no attributes of its own unless it fails. */
+interface OperationDescriptor {
+  operation: SecretStoreOperation;
+  spanName: string;
+  spanOptions: SpanOptions;
+  metricAttributes: Record<ResolvedOutcome, Attributes>;
+}
+
+const descriptors = Object.fromEntries(
+  OPERATIONS.map((operation): [SecretStoreOperation, OperationDescriptor] => [
+    operation,
+    {
+      operation,
+      spanName: `secretstore.${operation}`,
+      spanOptions: { kind: SpanKind.INTERNAL, attributes: { [ATTR_OPERATION]: operation } },
+      metricAttributes: {
+        ok: { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: 'ok' },
+        not_found: { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: 'not_found' },
+      },
+    },
+  ]),
+) as Record<SecretStoreOperation, OperationDescriptor>;
+
+/** The duration histogram, re-created when the global meter provider changes (the metrics API has no proxy). */
+class DurationHistogram {
+  private provider: MeterProvider | undefined;
+  private histogram: Histogram | undefined;
+
+  constructor(private readonly injected: MeterProvider | undefined) {}
+
+  record(seconds: number, attributes: Attributes): void {
+    const provider = this.injected ?? metrics.getMeterProvider();
+    if (provider !== this.provider || this.histogram === undefined) {
+      this.provider = provider;
+      this.histogram = provider
+        .getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION)
+        .createHistogram(OPERATION_DURATION_METRIC, {
+          description: 'Duration of secret store operations',
+          unit: 's',
+          advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+        });
+    }
+    this.histogram.record(seconds, attributes);
+  }
+}
+
+/** The error as telemetry may carry it: a SecretStoreError's code, name and message (which never quote values); nothing of others. */
+function describeError(error: unknown): { type: string; name: string; message: string } | undefined {
+  return error instanceof SecretStoreError ? { type: error.code, name: error.name, message: error.message } : undefined;
+}
+
+/**
+ * Spans, the duration histogram and debug logs of the store's operations. A store in a transaction uses
+ * `inTransaction`, so that its operations are children of the transaction span even without a context manager.
+ */
+export class StoreTelemetry {
+  private readonly tracer: Tracer;
+  private readonly durations: DurationHistogram;
+  private readonly transactionContext: Context | undefined = undefined;
+
+  constructor(
+    options: SecretStoreTelemetryOptions = {},
+    private readonly logger?: SecretStoreLogger,
+  ) {
+    this.tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
+    this.durations = new DurationHistogram(options.meterProvider);
+  }
+
+  /** The same telemetry, parenting operations on `transaction` when no span is active. */
+  inTransaction(transaction: Context): StoreTelemetry {
+    const bound = Object.create(StoreTelemetry.prototype) as StoreTelemetry;
+    return Object.assign(bound, this, { transactionContext: transaction });
+  }
+
+  /**
+   * Runs `work` as one operation: a span (active while it runs; `work` gets its context), a duration and a
+   * debug line. `summarize` derives the outcome and counts from the result; without it the outcome is `ok`.
+   */
+  instrument<T>(
+    operation: SecretStoreOperation,
+    work: (operationContext: Context) => Promise<T>,
+    summarize?: ResultSummary<T>,
+  ): Promise<T> {
+    const descriptor = descriptors[operation];
+    const started = performance.now();
+    const parent = this.parentContext();
+    const span = this.tracer.startSpan(descriptor.spanName, descriptor.spanOptions, parent);
+    const operationContext = trace.setSpan(parent, span);
+    return context.with(operationContext, async () => {
+      let result: T;
+      try {
+        result = await work(operationContext);
+      } catch (error) {
+        this.fail(descriptor, started, span, error);
+        throw error;
+      }
+      const outcome = summarize ? summarize(result, span) : 'ok';
+      span.setAttribute(ATTR_OUTCOME, outcome);
+      span.end();
+      this.finish(descriptor, started, outcome, descriptor.metricAttributes[outcome], undefined);
+      return result;
+    });
+  }
+
+  /** Warns of a row rotation leaves as it is because it cannot be read: its key (keys are not secret) and code. */
+  rotationFailure(key: string, code: string): void {
+    this.logger?.warn?.(
+      { operation: 'rotateEncryptionKeys', key, code },
+      'secretstore.rotateEncryptionKeys left a secret it cannot read under its old key',
+    );
+  }
+
+  private parentContext(): Context {
+    const active = context.active();
+    if (this.transactionContext === undefined || trace.getSpan(active) !== undefined) return active;
+    return this.transactionContext;
+  }
+
+  private fail(descriptor: OperationDescriptor, started: number, span: Span, error: unknown): void {
+    const described = describeError(error);
+    const type = described?.type ?? OTHER_ERROR;
+    span.setAttribute(ATTR_OUTCOME, 'error');
+    span.setAttribute(ATTR_ERROR_TYPE, type);
+    if (described) {
+      span.recordException({ name: described.name, message: described.message });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `${described.type}: ${described.message}` });
+    } else {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `${OTHER_ERROR}: not raised by the secret store` });
+    }
+    span.end();
+    const attributes = { [ATTR_OPERATION]: descriptor.operation, [ATTR_OUTCOME]: 'error', [ATTR_ERROR_TYPE]: type };
+    this.finish(descriptor, started, 'error', attributes, type);
+  }
+
+  private finish(
+    descriptor: OperationDescriptor,
+    started: number,
+    outcome: SecretStoreOutcome,
+    attributes: Attributes,
+    errorType: string | undefined,
+  ): void {
+    const milliseconds = performance.now() - started;
+    this.durations.record(milliseconds / 1000, attributes);
+    if (this.logger?.debug) {
+      const fields: Record<string, unknown> = {
+        operation: descriptor.operation,
+        outcome,
+        durationMs: Math.round(milliseconds * 1000) / 1000,
+      };
+      if (errorType !== undefined) fields.code = errorType;
+      this.logger.debug(fields, `secretstore.${descriptor.operation} ${outcome}`);
+    }
+  }
+}
