@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { createSecretStore, generateEncryptionKey, type SecretStoreLogger } from '../../src';
+import { openEmbeddedDatabase } from '../../src/database/embedded';
 import { storeLocation } from '../../src/secretstore/create';
 
 const Token = z.object({ token: z.string() });
@@ -90,5 +91,24 @@ describe('createSecretStore with no server configured', () => {
       code: 'INVALID_CONFIGURATION',
       setting: expect.stringContaining('encryption-keys') as string,
     });
+  });
+
+  it('lets one process at a time open a data folder: a second waits, then gives up with DATABASE_UNAVAILABLE', async () => {
+    const first = await openEmbeddedDatabase(dataDir);
+    try {
+      await expect(openEmbeddedDatabase(dataDir, 300)).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+      const waiting = openEmbeddedDatabase(dataDir, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await first.close();
+      const second = await waiting;
+      await second.close();
+    } finally {
+      await first.close().catch(() => undefined);
+    }
+    // A lock left by a process that is gone is taken over.
+    writeFileSync(path.join(dataDir, 'lock'), '999999999');
+    const third = await openEmbeddedDatabase(dataDir, 300);
+    await third.close();
+    expect(() => statSync(path.join(dataDir, 'lock'))).toThrow();
   });
 });

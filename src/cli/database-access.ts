@@ -3,6 +3,7 @@ import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database
 import { createPool } from '../database/pool';
 import type { DatabaseInput } from '../database/queryable';
 import { SecretStoreConfigError } from '../errors';
+import type { SecretStoreLogger } from '../logger';
 import { createSecretStore, storeLocation, type StoreLocation } from '../secretstore/create';
 import type { SecretStore } from '../secretstore/service';
 
@@ -41,6 +42,8 @@ export class DatabaseAccess {
   constructor(
     private readonly options: DatabaseOptions,
     env: Environment,
+    /** Receives the development-key warning, so that it reaches the CLI's own stderr. */
+    private readonly logger?: SecretStoreLogger,
   ) {
     this.env =
       options.dataDir === undefined
@@ -64,7 +67,12 @@ export class DatabaseAccess {
 
   /** Runs `work` with a store from createSecretStore (which reads the keyring, or makes the embedded one), then closes it. */
   async withStore<T>(work: (store: SecretStore, location: StoreLocation) => Promise<T>): Promise<T> {
-    const store = await createSecretStore({ db: this.databaseUrl, dataDir: this.options.dataDir, env: this.env });
+    const store = await createSecretStore({
+      db: this.databaseUrl,
+      dataDir: this.options.dataDir,
+      env: this.env,
+      logger: this.logger,
+    });
     try {
       return await work(store, storeLocation(store) ?? this.location(this.target()));
     } finally {

@@ -56,7 +56,18 @@ function createProgram(io: CliIo): Command {
   ): Promise<void> => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const output = new Output(io.stdout, io.stderr, globals.json === true);
-    output.result(await work({ database: new DatabaseAccess(globals, io.env), stdin: io.stdin, output }));
+    output.result(
+      await work({
+        database: new DatabaseAccess(globals, io.env, {
+          // The development-key warning; warnings about an operation (rotation's unreadable rows) are in the output.
+          warn: (fields, message) => {
+            if (fields.operation === undefined) io.stderr.write(`${message}\n`);
+          },
+        }),
+        stdin: io.stdin,
+        output,
+      }),
+    );
   };
 
   const program = new Command('secretstore')

@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
-import { SecretStoreConfigError } from '../errors';
+import { DatabaseUnavailableError, SecretStoreConfigError } from '../errors';
 import type { PGliteLike } from './queryable';
 
 /** An embedded database this package opened, and so closes. */
@@ -27,9 +27,85 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
   }
 }
 
-/** Opens (creating on first use) the embedded PGlite database persisted under an existing `dataDir`. */
-export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
-  // Loaded on demand: applications that use a PostgreSQL server never load the WebAssembly build.
-  const { PGlite } = await import('@electric-sql/pglite');
-  return PGlite.create(path.join(dataDir, 'pgdata'));
+const LOCK_FILE = 'lock';
+const LOCK_RETRY_MS = 100;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+/** Takes the data folder's lock file, or undefined while a live process holds it. A dead holder's lock is taken over. */
+async function tryLock(lockPath: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    const handle = await open(lockPath, 'wx', 0o600);
+    await handle.writeFile(String(process.pid));
+    await handle.close();
+    return () => unlink(lockPath).catch(() => undefined);
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error;
+  }
+  const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) return undefined;
+  // Left by a process that is gone (or half-written): remove it and try once more.
+  await unlink(lockPath).catch(() => undefined);
+  return undefined;
+}
+
+/**
+ * PGlite's files take one process at a time: a second one would fail, or worse. Waits up to `waitMs` for
+ * another process to close the database, then fails with DATABASE_UNAVAILABLE.
+ */
+async function lockDataDir(dataDir: string, waitMs: number): Promise<() => Promise<void>> {
+  const lockPath = path.join(dataDir, LOCK_FILE);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const release = await tryLock(lockPath).catch(() => {
+      throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot write the lock file in ${dataDir}`);
+    });
+    if (release) return release;
+    if (Date.now() >= deadline) {
+      throw new DatabaseUnavailableError(
+        'Opening the embedded database',
+        undefined,
+        `${dataDir} is in use by another process; the embedded database serves one process at a time`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  }
+}
+
+/**
+ * Opens (creating on first use) the embedded PGlite database persisted under an existing `dataDir`, holding
+ * the folder's lock until it is closed.
+ */
+export async function openEmbeddedDatabase(dataDir: string, waitMs = 10_000): Promise<EmbeddedDatabase> {
+  const unlock = await lockDataDir(dataDir, waitMs);
+  try {
+    // Loaded on demand: applications that use a PostgreSQL server never load the WebAssembly build.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(path.join(dataDir, 'pgdata'));
+    const close = db.close.bind(db);
+    return Object.assign(db, {
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          await unlock();
+        }
+      },
+    });
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
