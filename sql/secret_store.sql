@@ -76,3 +76,38 @@ SELECT encoding, key_id AS "keyId", count(*)::int AS "secrets!"
 FROM secret_store
 GROUP BY encoding, key_id
 ORDER BY encoding, key_id;
+
+/*
+  @name InsertSecretIfAbsent
+*/
+INSERT INTO secret_store (key, value, encoding, key_id)
+VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+ON CONFLICT (key) DO NOTHING
+RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
+
+/*
+  @name UpdateSecretIfVersion
+*/
+UPDATE secret_store
+SET value = (:valueJson!::text)::jsonb,
+    encoding = :encoding!,
+    key_id = :keyId,
+    version = version + 1,
+    updated_at = now()
+WHERE key = :key! AND version = :ifVersion!
+RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
+
+/*
+  @name UpsertSecrets
+*/
+INSERT INTO secret_store (key, value, encoding, key_id)
+SELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')
+FROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])
+    AS entry (key, value_json, encoding, key_id)
+ON CONFLICT (key) DO UPDATE
+SET value = EXCLUDED.value,
+    encoding = EXCLUDED.encoding,
+    key_id = EXCLUDED.key_id,
+    version = secret_store.version + 1,
+    updated_at = now()
+RETURNING key, version;

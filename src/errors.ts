@@ -179,3 +179,20 @@ export class SecretDecryptionError extends SecretStoreError {
     );
   }
 }
+
+/** A compare-and-set write whose expected version was not the stored one. */
+export class SecretVersionConflictError extends SecretStoreError {
+  readonly code = 'SECRET_VERSION_CONFLICT';
+
+  constructor(
+    readonly key: string,
+    /** The version the write expected; 0 means "absent". */
+    readonly expectedVersion: number,
+    /** The stored version now; 0 when the secret does not exist. */
+    readonly currentVersion: number,
+  ) {
+    super(
+      `Secret ${describeKey(key)} is at version ${currentVersion === 0 ? '0 (absent)' : currentVersion}, not ${expectedVersion === 0 ? '0 (absent)' : expectedVersion}: it changed since it was read`,
+    );
+  }
+}

@@ -4,6 +4,8 @@ export {
   type RotationResult,
   type SecretEntry,
   type SecretMetadata,
+  type SecretWithMetadata,
+  type SetSecretOptions,
   type SecretStoreOptions,
 } from './secretstore/service';
 export {
@@ -60,6 +62,7 @@ export {
   SecretStoreError,
   SecretValidationError,
   SecretValueTooLargeError,
+  SecretVersionConflictError,
   StatementTimeoutError,
   TransactionConflictError,
   TransactionUnsupportedError,

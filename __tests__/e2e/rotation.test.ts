@@ -45,6 +45,8 @@ function delegatingTo(inner: SecretStoreRepository, overrides: Partial<SecretSto
     getSecretsByKeys: (keys) => inner.getSecretsByKeys(keys),
     listSecretsByPrefix: (prefix) => inner.listSecretsByPrefix(prefix),
     upsertSecret: (key, value) => inner.upsertSecret(key, value),
+    writeSecretIfVersion: (key, value, ifVersion) => inner.writeSecretIfVersion(key, value, ifVersion),
+    upsertSecrets: (entries) => inner.upsertSecrets(entries),
     listSecretsToRotate: (activeKeyId, afterKey, limit) => inner.listSecretsToRotate(activeKeyId, afterKey, limit),
     reencryptSecret: (key, version, value) => inner.reencryptSecret(key, version, value),
     deleteSecret: (key) => inner.deleteSecret(key),

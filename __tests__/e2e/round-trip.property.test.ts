@@ -105,6 +105,19 @@ class InMemorySecretStoreRepository implements SecretStoreRepository {
     return this.rows.delete(key);
   }
 
+  async writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined> {
+    if ((this.rows.get(key)?.version ?? 0) !== ifVersion) return undefined;
+    return this.upsertSecret(key, value);
+  }
+
+  async upsertSecrets(
+    entries: readonly { key: string; value: StoredValue }[],
+  ): Promise<{ key: string; version: number }[]> {
+    const written: { key: string; version: number }[] = [];
+    for (const { key, value } of entries) written.push({ key, version: (await this.upsertSecret(key, value)).version });
+    return written;
+  }
+
   async countSecretsByEncryption(): Promise<EncryptionUsage[]> {
     const counts = new Map<string, EncryptionUsage>();
     for (const { encoding, keyId } of this.rows.values()) {

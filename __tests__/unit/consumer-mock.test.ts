@@ -38,6 +38,8 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
     upsertSecret: jest.fn(),
+    writeSecretIfVersion: jest.fn(),
+    upsertSecrets: jest.fn(),
     listSecretsToRotate: jest.fn(),
     reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
@@ -45,6 +47,10 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
+  repository.upsertSecret.mockImplementation(async (key, stored) => ({
+    ...record(key, {}),
+    ...stored,
+  }));
   repository.getSecret.mockResolvedValue(
     record('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] }),
   );

@@ -8,7 +8,10 @@ export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> 
     getSecret: jest.fn(),
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
-    upsertSecret: jest.fn(),
+    // Like the real repository, a write resolves the record it stored.
+    upsertSecret: jest.fn((key: string, stored: StoredValue) => Promise.resolve(storedRecord(key, stored))),
+    writeSecretIfVersion: jest.fn(),
+    upsertSecrets: jest.fn(),
     listSecretsToRotate: jest.fn(),
     reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),

@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 /** Writes `value` with a store of `options`, plaintext unless they say otherwise. */
-function setSecret(value: unknown, options: SecretStoreOptions = {}): Promise<void> {
+function setSecret(value: unknown, options: SecretStoreOptions = {}): Promise<{ version: number }> {
   return new SecretStore(repository, { ...plaintext, ...options }).setSecret('svc/k', value as object);
 }
 

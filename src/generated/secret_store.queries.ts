@@ -328,3 +328,127 @@ const countSecretsByEncryptionIR: any = {"usedParamSet":{},"params":[],"statemen
 export const countSecretsByEncryption = new PreparedQuery<ICountSecretsByEncryptionParams,ICountSecretsByEncryptionResult>(countSecretsByEncryptionIR);
 
 
+/** 'InsertSecretIfAbsent' parameters type */
+export interface IInsertSecretIfAbsentParams {
+  encoding: string;
+  key: string;
+  keyId?: string | null | void;
+  valueJson: string;
+}
+
+/** 'InsertSecretIfAbsent' return type */
+export interface IInsertSecretIfAbsentResult {
+  createdAt: Date;
+  encoding: string;
+  key: string;
+  keyId: string | null;
+  updatedAt: Date;
+  valueJson: string;
+  version: number;
+}
+
+/** 'InsertSecretIfAbsent' query type */
+export interface IInsertSecretIfAbsentQuery {
+  params: IInsertSecretIfAbsentParams;
+  result: IInsertSecretIfAbsentResult;
+}
+
+const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO NOTHING\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * INSERT INTO secret_store (key, value, encoding, key_id)
+ * VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+ * ON CONFLICT (key) DO NOTHING
+ * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * ```
+ */
+export const insertSecretIfAbsent = new PreparedQuery<IInsertSecretIfAbsentParams,IInsertSecretIfAbsentResult>(insertSecretIfAbsentIR);
+
+
+/** 'UpdateSecretIfVersion' parameters type */
+export interface IUpdateSecretIfVersionParams {
+  encoding: string;
+  ifVersion: number;
+  key: string;
+  keyId?: string | null | void;
+  valueJson: string;
+}
+
+/** 'UpdateSecretIfVersion' return type */
+export interface IUpdateSecretIfVersionResult {
+  createdAt: Date;
+  encoding: string;
+  key: string;
+  keyId: string | null;
+  updatedAt: Date;
+  valueJson: string;
+  version: number;
+}
+
+/** 'UpdateSecretIfVersion' query type */
+export interface IUpdateSecretIfVersionQuery {
+  params: IUpdateSecretIfVersionParams;
+  result: IUpdateSecretIfVersionResult;
+}
+
+const updateSecretIfVersionIR: any = {"usedParamSet":{"valueJson":true,"encoding":true,"keyId":true,"key":true,"ifVersion":true},"params":[{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":43}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":84}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":100,"b":105}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":174}]},{"name":"ifVersion","required":true,"transform":{"type":"scalar"},"locs":[{"a":190,"b":200}]}],"statement":"UPDATE secret_store\nSET value = (:valueJson!::text)::jsonb,\n    encoding = :encoding!,\n    key_id = :keyId,\n    version = version + 1,\n    updated_at = now()\nWHERE key = :key! AND version = :ifVersion!\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * UPDATE secret_store
+ * SET value = (:valueJson!::text)::jsonb,
+ *     encoding = :encoding!,
+ *     key_id = :keyId,
+ *     version = version + 1,
+ *     updated_at = now()
+ * WHERE key = :key! AND version = :ifVersion!
+ * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * ```
+ */
+export const updateSecretIfVersion = new PreparedQuery<IUpdateSecretIfVersionParams,IUpdateSecretIfVersionResult>(updateSecretIfVersionIR);
+
+
+/** 'UpsertSecrets' parameters type */
+export interface IUpsertSecretsParams {
+  encodings: stringArray;
+  keyIds: stringArray;
+  keys: stringArray;
+  valueJsons: stringArray;
+}
+
+/** 'UpsertSecrets' return type */
+export interface IUpsertSecretsResult {
+  key: string;
+  version: number;
+}
+
+/** 'UpsertSecrets' query type */
+export interface IUpsertSecretsQuery {
+  params: IUpsertSecretsParams;
+  result: IUpsertSecretsResult;
+}
+
+const upsertSecretsIR: any = {"usedParamSet":{"keys":true,"valueJsons":true,"encodings":true,"keyIds":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":157}]},{"name":"valueJsons","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":179}]},{"name":"encodings","required":true,"transform":{"type":"scalar"},"locs":[{"a":190,"b":200}]},{"name":"keyIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":218}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nSELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')\nFROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])\n    AS entry (key, value_json, encoding, key_id)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, version"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * INSERT INTO secret_store (key, value, encoding, key_id)
+ * SELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')
+ * FROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])
+ *     AS entry (key, value_json, encoding, key_id)
+ * ON CONFLICT (key) DO UPDATE
+ * SET value = EXCLUDED.value,
+ *     encoding = EXCLUDED.encoding,
+ *     key_id = EXCLUDED.key_id,
+ *     version = secret_store.version + 1,
+ *     updated_at = now()
+ * RETURNING key, version
+ * ```
+ */
+export const upsertSecrets = new PreparedQuery<IUpsertSecretsParams,IUpsertSecretsResult>(upsertSecretsIR);
+
+

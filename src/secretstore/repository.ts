@@ -10,12 +10,15 @@ import {
   deleteSecret,
   getSecret,
   getSecretsByKeys,
+  insertSecretIfAbsent,
   type IGetSecretResult,
   listSecretsFrom,
   listSecretsInRange,
   listSecretsToRotate,
   reencryptSecret,
+  updateSecretIfVersion,
   upsertSecret,
+  upsertSecrets,
 } from '../generated/secret_store.queries';
 
 /** One stored secret as the repository sees it: the value is JSON text, uninterpreted, with its encoding. */
@@ -46,6 +49,13 @@ export interface SecretStoreRepository {
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
   /** Inserts, or replaces the value of, the secret and returns the stored record. */
   upsertSecret(key: string, value: StoredValue): Promise<SecretRecord>;
+  /**
+   * Writes only if the stored version is `ifVersion` (0: only if absent), bumping the version; undefined
+   * when the condition does not hold, and nothing is written.
+   */
+  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined>;
+  /** Inserts or replaces every entry in one statement (all or none); keys are distinct. Returns each new version. */
+  upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]>;
   /**
    * Up to `limit` records, in key order after `afterKey`, that are not encrypted under `activeKeyId`
    * (plaintext, trigger.dev and other-key rows).
@@ -154,6 +164,33 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(`Writing secret ${describeKey(key)}`, async () => {
       const [row] = await upsertSecret.run({ key, ...value }, this.connection);
       return toRecord(row);
+    });
+  }
+
+  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined> {
+    return this.run(`Writing secret ${describeKey(key)} at version ${ifVersion}`, async () => {
+      const [row] =
+        ifVersion === 0
+          ? await insertSecretIfAbsent.run({ key, ...value }, this.connection)
+          : await updateSecretIfVersion.run({ key, ifVersion, ...value }, this.connection);
+      return row && toRecord(row);
+    });
+  }
+
+  upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return this.run(`Writing ${entries.length} secrets`, async () => {
+      const rows = await upsertSecrets.run(
+        {
+          keys: entries.map((entry) => entry.key),
+          valueJsons: entries.map((entry) => entry.value.valueJson),
+          encodings: entries.map((entry) => entry.value.encoding),
+          // The statement reads '' as no key id (key ids are never empty).
+          keyIds: entries.map((entry) => entry.value.keyId ?? ''),
+        },
+        this.connection,
+      );
+      return rows.map((row) => ({ key: row.key, version: row.version }));
     });
   }
 

@@ -1,12 +1,13 @@
 import { inspect } from 'node:util';
 
-import { createCodec, type EncryptionOptions, type SecretCodec } from '../encryption/codec';
+import { createCodec, type EncryptionOptions, type SecretCodec, type StoredValue } from '../encryption/codec';
 import {
   InvalidSecretKeyError,
   SecretCorruptError,
   SecretNotFoundError,
   SecretStoreConfigError,
   SecretStoreError,
+  SecretVersionConflictError,
 } from '../errors';
 import type { SecretStoreLogger } from '../logger';
 import { toSecretJson, type JsonValueLimits } from './json-value';
@@ -52,6 +53,18 @@ export interface SecretMetadata {
   version: number;
   encoding: SecretRecord['encoding'];
   keyId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SetSecretOptions {
+  /** Compare-and-set: write only if the stored version is this one; 0 means only if the secret is absent. */
+  ifVersion?: number;
+}
+
+export interface SecretWithMetadata<T> {
+  value: T;
+  version: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -163,13 +176,69 @@ export class SecretStore {
     });
   }
 
-  /** Creates or replaces a secret. The value must be an object or array that survives a JSON round trip. */
-  setSecret<T extends object>(key: string, value: T): Promise<void> {
+  /** Validates and encodes a value for storage: the one path every write takes. */
+  private encodeForWrite(key: string, value: unknown): StoredValue {
+    assertValidKey(key);
+    return this.codec.encode(key, toSecretJson(key, value, this.limits));
+  }
+
+  /**
+   * Creates or replaces a secret and resolves the version it wrote. The value must be an object or array
+   * that survives a JSON round trip. With `ifVersion`, writes only if the stored version is that one
+   * (0: only if the secret does not exist yet); otherwise SecretVersionConflictError with the current version.
+   */
+  setSecret<T extends object>(key: string, value: T, options: SetSecretOptions = {}): Promise<{ version: number }> {
     return this.telemetry.instrument('setSecret', async () => {
-      assertValidKey(key);
-      const json = toSecretJson(key, value, this.limits);
-      await this.repository.upsertSecret(key, this.codec.encode(key, json));
+      const { ifVersion } = options;
+      if (ifVersion !== undefined && (!Number.isSafeInteger(ifVersion) || ifVersion < 0)) {
+        throw new SecretStoreConfigError('ifVersion', 'must be a whole number ≥ 0 (0: only if the secret is absent)');
+      }
+      const stored = this.encodeForWrite(key, value);
+      if (ifVersion === undefined) return { version: (await this.repository.upsertSecret(key, stored)).version };
+      const written = await this.repository.writeSecretIfVersion(key, stored, ifVersion);
+      if (written) return { version: written.version };
+      const current = await this.repository.getSecret(key);
+      throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
     });
+  }
+
+  /**
+   * Creates or replaces many secrets in one statement and one round trip, atomically: every value is
+   * validated and encrypted first, and any bad entry (or a key given twice) writes nothing.
+   */
+  setSecrets(entries: readonly SecretEntry<object>[]): Promise<{ key: string; version: number }[]> {
+    return this.telemetry.instrument(
+      'setSecrets',
+      async () => {
+        if (!Array.isArray(entries))
+          throw new InvalidSecretKeyError(entries, 'setSecrets takes an array of { key, value }');
+        const seen = new Set<string>();
+        const encoded = entries.map((entry: SecretEntry<object>) => {
+          if (seen.has(entry?.key)) throw new InvalidSecretKeyError(entry.key, 'appears twice in one setSecrets call');
+          const value = this.encodeForWrite(entry?.key, entry?.value);
+          seen.add(entry.key);
+          return { key: entry.key, value };
+        });
+        return this.repository.upsertSecrets(encoded);
+      },
+      countResults,
+    );
+  }
+
+  /** The value with its version and timestamps, or undefined when the key does not exist. */
+  getSecretWithMetadata<T>(schema: SecretSchema<T>, key: string): Promise<SecretWithMetadata<T> | undefined> {
+    return this.telemetry.instrument(
+      'getSecretWithMetadata',
+      async () => {
+        assertSchema(schema);
+        assertValidKey(key);
+        const record = await this.repository.getSecret(key);
+        if (record === undefined) return undefined;
+        const { version, createdAt, updatedAt } = record;
+        return { value: await this.decode(schema, record), version, createdAt, updatedAt };
+      },
+      foundOrNot,
+    );
   }
 
   /** Deletes a secret; true when it existed. */

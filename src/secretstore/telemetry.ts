@@ -26,7 +26,9 @@ export interface SecretStoreTelemetryOptions {
 const OPERATIONS = [
   'getSecret',
   'getSecretOrThrow',
+  'getSecretWithMetadata',
   'setSecret',
+  'setSecrets',
   'deleteSecret',
   'getSecrets',
   'getSecretsByKeys',

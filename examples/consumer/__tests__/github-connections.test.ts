@@ -20,6 +20,8 @@ function mockRepository(): jest.Mocked<SecretStoreRepository> {
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
     upsertSecret: jest.fn(),
+    writeSecretIfVersion: jest.fn(),
+    upsertSecrets: jest.fn(),
     deleteSecret: jest.fn(),
     countSecretsByEncryption: jest.fn(),
     listSecretsToRotate: jest.fn(),
@@ -27,6 +29,13 @@ function mockRepository(): jest.Mocked<SecretStoreRepository> {
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
+  repository.upsertSecret.mockImplementation(async (key, stored) => ({
+    key,
+    ...stored,
+    version: 1,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  }));
   return repository;
 }
 
