@@ -1,10 +1,16 @@
-import { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from '../database/config';
-import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
-import { createPool } from '../database/pool';
+import { readDatabaseConfig, type Environment } from '../database/config';
 import type { DatabaseInput } from '../database/queryable';
 import { SecretStoreConfigError } from '../errors';
 import type { SecretStoreLogger } from '../logger';
-import { createSecretStore, storeLocation, type StoreLocation } from '../secretstore/create';
+import {
+  chooseDatabase,
+  createSecretStore,
+  describeTarget,
+  openTarget,
+  storeLocation,
+  type DatabaseTarget,
+  type StoreLocation,
+} from '../secretstore/create';
 import type { SecretStore } from '../secretstore/service';
 
 /** The global options that choose the database. */
@@ -14,8 +20,6 @@ export interface DatabaseOptions {
   /** --data-dir: the embedded database in this folder, instead of SECRETSTORE_DATA_DIR or a configured server. */
   dataDir?: string;
 }
-
-type DatabaseTarget = { kind: 'server'; config: DatabaseConfig } | { kind: 'embedded'; dataDir: string };
 
 // The variables that make createSecretStore choose a server; --data-dir sets them aside.
 const SERVER_VARIABLES = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
@@ -59,10 +63,7 @@ export class DatabaseAccess {
 
   /** The choice createSecretStore makes from the same inputs: a URL given, else DATABASE_URL or PG*, else embedded. */
   private target(): DatabaseTarget {
-    const url = this.databaseUrl;
-    const config = url === undefined ? readDatabaseConfig(this.env) : { connectionString: url };
-    if (config) return { kind: 'server', config };
-    return { kind: 'embedded', dataDir: resolveDataDir(this.options.dataDir, this.env) };
+    return chooseDatabase(this.databaseUrl, this.options.dataDir, this.env);
   }
 
   /** Runs `work` with a store from createSecretStore (which reads the keyring, or makes the embedded one), then closes it. */
@@ -74,7 +75,7 @@ export class DatabaseAccess {
       logger: this.logger,
     });
     try {
-      return await work(store, storeLocation(store) ?? this.location(this.target()));
+      return await work(store, storeLocation(store) ?? describeTarget(this.target()));
     } finally {
       await store.close();
     }
@@ -85,27 +86,11 @@ export class DatabaseAccess {
    * createSecretStore does not hand out its connection, so this opens one of its own.
    */
   async withDatabase<T>(work: (db: DatabaseInput, location: StoreLocation) => Promise<T>): Promise<T> {
-    const target = this.target();
-    if (target.kind === 'server') {
-      const pool = createPool(target.config, { max: 1 });
-      try {
-        return await work(pool, this.location(target));
-      } finally {
-        await pool.end();
-      }
-    }
-    await ensureDataDir(target.dataDir);
-    const embedded = await openEmbeddedDatabase(target.dataDir);
+    const opened = await openTarget(this.target(), { max: 1 });
     try {
-      return await work(embedded, this.location(target));
+      return await work(opened.database, opened.location);
     } finally {
-      await embedded.close();
+      await opened.release();
     }
-  }
-
-  private location(target: DatabaseTarget): StoreLocation {
-    return target.kind === 'server'
-      ? { kind: 'server', description: describeDatabaseConfig(target.config) }
-      : { kind: 'embedded', description: target.dataDir };
   }
 }

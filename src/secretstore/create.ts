@@ -1,5 +1,5 @@
 import { toDatabase } from '../database/adapters';
-import { describeDatabaseConfig, readDatabaseConfig, type Environment } from '../database/config';
+import { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from '../database/config';
 import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
 import { migrate } from '../database/migrate';
 import { createPool, type PoolOptions } from '../database/pool';
@@ -66,6 +66,40 @@ function refuseWithoutKeyring(where: string): never {
   );
 }
 
+/** Where secrets go for a connection string (or none) and the environment: a server, else the embedded database. */
+export type DatabaseTarget = { kind: 'server'; config: DatabaseConfig } | { kind: 'embedded'; dataDir: string };
+
+/** The choice createSecretStore makes: the given URL, else DATABASE_URL or PG*, else the embedded database. */
+export function chooseDatabase(url: string | undefined, dataDir: string | undefined, env: Environment): DatabaseTarget {
+  const config = url !== undefined ? { connectionString: url } : readDatabaseConfig(env);
+  if (config) return { kind: 'server', config };
+  return { kind: 'embedded', dataDir: resolveDataDir(dataDir, env) };
+}
+
+export function describeTarget(target: DatabaseTarget): StoreLocation {
+  return target.kind === 'server'
+    ? { kind: 'server', description: describeDatabaseConfig(target.config) }
+    : { kind: 'embedded', description: target.dataDir };
+}
+
+export interface OpenedTarget {
+  database: Database;
+  location: StoreLocation;
+  /** Closes the pool or the embedded database that was opened. */
+  release: () => Promise<void>;
+}
+
+/** Opens a target: a pool for a server, or the embedded database (creating its folder, taking its lock). */
+export async function openTarget(target: DatabaseTarget, poolOptions?: PoolOptions): Promise<OpenedTarget> {
+  if (target.kind === 'server') {
+    const pool = createPool(target.config, poolOptions);
+    return { database: toDatabase(pool), location: describeTarget(target), release: () => pool.end() };
+  }
+  await ensureDataDir(target.dataDir);
+  const embedded = await openEmbeddedDatabase(target.dataDir);
+  return { database: toDatabase(embedded), location: describeTarget(target), release: () => embedded.close() };
+}
+
 interface OpenedDatabase {
   database: Database;
   location: StoreLocation;
@@ -88,30 +122,16 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
     };
   }
 
-  const config = typeof db === 'string' ? { connectionString: db } : readDatabaseConfig(env);
-  if (config) {
-    const encryption = configured ?? refuseWithoutKeyring('a PostgreSQL server');
-    const pool = createPool(config, options.pool);
-    return {
-      database: toDatabase(pool),
-      location: { kind: 'server', description: describeDatabaseConfig(config) },
-      encryption,
-      migrateByDefault: false,
-      release: () => pool.end(),
-    };
+  const target = chooseDatabase(db, options.dataDir, env);
+  let encryption: EncryptionOptions;
+  if (target.kind === 'server') {
+    encryption = configured ?? refuseWithoutKeyring('a PostgreSQL server');
+  } else {
+    await ensureDataDir(target.dataDir);
+    encryption = configured ?? (await loadOrCreateDevelopmentKeys(target.dataDir, options.logger));
   }
-
-  const dataDir = resolveDataDir(options.dataDir, env);
-  await ensureDataDir(dataDir);
-  const encryption = configured ?? (await loadOrCreateDevelopmentKeys(dataDir, options.logger));
-  const embedded = await openEmbeddedDatabase(dataDir);
-  return {
-    database: toDatabase(embedded),
-    location: { kind: 'embedded', description: dataDir },
-    encryption,
-    migrateByDefault: true,
-    release: () => embedded.close(),
-  };
+  const opened = await openTarget(target, options.pool);
+  return { ...opened, encryption, migrateByDefault: target.kind === 'embedded' };
 }
 
 /**
