@@ -3,6 +3,7 @@
  * or `npm run bench:smoke` for a seconds-long correctness pass (exit code ≠ 0 when a contender errs or
  * returns wrong data; speed targets are reported, never enforced).
  */
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -265,7 +266,9 @@ async function main(): Promise<number> {
     write(formatTable(measurements));
     write('');
     write(formatTargets(targets));
-    const path = await writeResults(join(__dirname, 'results'), {
+    // A smoke run's numbers mean nothing: they go to a temporary folder, not beside the full runs' results.
+    const resultsDirectory = smoke ? join(tmpdir(), 'secretstore-bench-smoke') : join(__dirname, 'results');
+    const path = await writeResults(resultsDirectory, {
       createdAt: new Date().toISOString(),
       smoke,
       node: process.version,
