@@ -178,8 +178,18 @@ export class SecretStore {
 
   /** Validates and encodes a value for storage: the one path every write takes. */
   private encodeForWrite(key: string, value: unknown): StoredValue {
+    return this.codec.encode(key, this.secretJson(key, value));
+  }
+
+  /** The key and value checks of a write, returning the value's JSON text. */
+  private secretJson(key: string, value: unknown): string {
     assertValidKey(key);
-    return this.codec.encode(key, toSecretJson(key, value, this.limits));
+    return toSecretJson(key, value, this.limits);
+  }
+
+  /** Throws what setSecret would throw for this key and value (with this store's limits), writing nothing. */
+  validateSecret(key: string, value: unknown): void {
+    this.secretJson(key, value);
   }
 
   /**

@@ -1,6 +1,5 @@
-import { toSecretJson } from '../../secretstore/json-value';
 import { anyJson } from '../../secretstore/schema';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES, type SecretStore } from '../../secretstore/service';
+import type { SecretStore } from '../../secretstore/service';
 import type { CommandContext } from '../command-context';
 import { jsonEqual } from '../json-equal';
 import { parseJson, readTextFile } from '../json-input';
@@ -50,10 +49,9 @@ async function planImport(store: SecretStore, entries: [string, unknown][]): Pro
   }));
 }
 
-/** What a write would refuse, found without writing: the store's own value checks, with the limits the CLI's store has. */
-function assertStorable(plan: readonly PlannedWrite[]): void {
-  const limits = { maxValueBytes: DEFAULT_MAX_VALUE_BYTES, maxDepth: DEFAULT_MAX_DEPTH, jsonbStrings: false };
-  for (const { key, value } of plan) toSecretJson(key, value, limits);
+/** What a write would refuse, found without writing: the store's own checks. */
+function assertStorable(store: SecretStore, plan: readonly PlannedWrite[]): void {
+  for (const { key, value } of plan) store.validateSecret(key, value);
 }
 
 /**
@@ -70,7 +68,7 @@ export async function importCommand(
   const plan = await context.database.withStore(async (store) => {
     if (dryRun) {
       const planned = await planImport(store, entries);
-      assertStorable(planned);
+      assertStorable(store, planned);
       return planned;
     }
     return store.transaction(async (tx) => {
