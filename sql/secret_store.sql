@@ -1,14 +1,14 @@
 /*
   @name GetSecret
 */
-SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key = :key!;
 
 /*
   @name GetSecretsByKeys
 */
-SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key = ANY(:keys!::text[])
 ORDER BY key;
@@ -16,7 +16,7 @@ ORDER BY key;
 /*
   @name ListSecretsInRange
 */
-SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key >= :lowerBound! AND key < :upperBound!
 ORDER BY key;
@@ -24,7 +24,7 @@ ORDER BY key;
 /*
   @name ListSecretsFrom
 */
-SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key >= :lowerBound!
 ORDER BY key;
@@ -40,7 +40,7 @@ SET value = EXCLUDED.value,
     key_id = EXCLUDED.key_id,
     version = secret_store.version + 1,
     updated_at = now()
-RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
+RETURNING version;
 
 /*
   @name DeleteSecret
@@ -52,7 +52,7 @@ RETURNING key;
 /*
   @name ListSecretsToRotate
 */
-SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
 FROM secret_store
 WHERE key > :afterKey!
   AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
@@ -83,7 +83,7 @@ ORDER BY encoding, key_id;
 INSERT INTO secret_store (key, value, encoding, key_id)
 VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
 ON CONFLICT (key) DO NOTHING
-RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
+RETURNING version;
 
 /*
   @name UpdateSecretIfVersion
@@ -95,7 +95,7 @@ SET value = (:valueJson!::text)::jsonb,
     version = version + 1,
     updated_at = now()
 WHERE key = :key! AND version = :ifVersion!
-RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt";
+RETURNING version;
 
 /*
   @name UpsertSecrets

@@ -148,8 +148,42 @@ export class DatabaseError extends SecretStoreError {
   }
 }
 
+/**
+ * The server could not be reached, or the connection was lost. `requestSent` is false only when the failure
+ * came before the statement was sent (the connection could not be opened): nothing reached the server.
+ */
 export class DatabaseUnavailableError extends DatabaseError {
-  override readonly code = 'DATABASE_UNAVAILABLE';
+  override readonly code: string = 'DATABASE_UNAVAILABLE';
+
+  constructor(
+    operation: string,
+    sqlState: string | undefined,
+    detail: string,
+    readonly requestSent = true,
+  ) {
+    super(operation, sqlState, detail);
+  }
+}
+
+/**
+ * The connection was lost after a write was sent and before its acknowledgement arrived, and the store could
+ * not tell whether it was applied. Read the secret to find out; nothing was retried blindly.
+ */
+export class SecretWriteOutcomeUnknownError extends DatabaseUnavailableError {
+  override readonly code = 'WRITE_OUTCOME_UNKNOWN';
+
+  constructor(
+    operation: string,
+    readonly key: string | undefined,
+    detail: string,
+  ) {
+    super(operation, undefined, detail);
+  }
+}
+
+/** No pooled connection became free (or could be opened) within the pool's `connectionTimeoutMillis`. */
+export class ConnectionAcquireTimeoutError extends DatabaseError {
+  override readonly code = 'CONNECTION_ACQUIRE_TIMEOUT';
 }
 
 export class StatementTimeoutError extends DatabaseError {

@@ -1,6 +1,7 @@
 export {
   SecretStore,
   type RotationOptions,
+  type RetryOptions,
   type RotationResult,
   type SecretEntry,
   type SecretMetadata,
@@ -48,6 +49,7 @@ export type {
   QueryResultLike,
 } from './database/queryable';
 export {
+  ConnectionAcquireTimeoutError,
   DatabaseError,
   DatabaseUnavailableError,
   InvalidSecretKeyError,
@@ -63,6 +65,7 @@ export {
   SecretValidationError,
   SecretValueTooLargeError,
   SecretVersionConflictError,
+  SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
   TransactionConflictError,
   TransactionUnsupportedError,

@@ -31,7 +31,7 @@ describe('PostgresSecretStoreRepository', () => {
     const written = await repository.upsertSecret('oauth.github', plain('{"client_id":"abc"}'));
     const read = await repository.getSecret('oauth.github');
 
-    expect(read).toEqual(written);
+    expect(written).toEqual({ version: 1 });
     expect(read).toMatchObject({ key: 'oauth.github', version: 1 });
     expect(JSON.parse(read!.valueJson)).toEqual({ client_id: 'abc' });
     expect(read!.createdAt).toBeInstanceOf(Date);
@@ -41,10 +41,13 @@ describe('PostgresSecretStoreRepository', () => {
   });
 
   it('updates a secret: version bumped, updatedAt moved, createdAt kept', async () => {
-    const first = await repository.upsertSecret('api.external', plain('{"api_key":"v1"}'));
+    expect(await repository.upsertSecret('api.external', plain('{"api_key":"v1"}'))).toEqual({ version: 1 });
+    const first = (await repository.getSecret('api.external'))!;
     await pause(20);
-    const second = await repository.upsertSecret('api.external', plain('{"api_key":"v2"}'));
-    const third = await repository.upsertSecret('api.external', plain('{"api_key":"v3"}'));
+    expect(await repository.upsertSecret('api.external', plain('{"api_key":"v2"}'))).toEqual({ version: 2 });
+    const second = (await repository.getSecret('api.external'))!;
+    expect(await repository.upsertSecret('api.external', plain('{"api_key":"v3"}'))).toEqual({ version: 3 });
+    const third = (await repository.getSecret('api.external'))!;
 
     expect(second.version).toBe(2);
     expect(third.version).toBe(3);

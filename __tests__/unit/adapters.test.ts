@@ -1,12 +1,13 @@
 // Plain objects here stand in for driver handles only to follow the adapter's control flow;
 // the adapters against real pg pools and PGlite are covered by the integration tests.
-import { toDatabase } from '../../src/database/adapters';
-import type { Database, PGliteResultLike, PGliteTransactionLike } from '../../src/database/queryable';
+import { statementName, toDatabase } from '../../src/database/adapters';
+import { ConnectionNotObtained } from '../../src/database/driver-errors';
+import type { Database, NamedStatement, PGliteResultLike, PGliteTransactionLike } from '../../src/database/queryable';
 
 function fakePool(failing: Record<string, unknown> = {}) {
   const statements: string[] = [];
   const client = {
-    query: jest.fn(async (text: string) => {
+    query: jest.fn<Promise<{ rows: unknown[]; rowCount: number }>, [string, unknown[]?]>(async (text) => {
       statements.push(text);
       if (text in failing) throw failing[text];
       return { rows: [], rowCount: 0 };
@@ -66,13 +67,70 @@ describe('toDatabase over a pool', () => {
     },
   );
 
-  it('sends plain queries to the pool and releases the client of withConnection', async () => {
-    const { pool, client, database } = fakePool();
-    pool.query.mockResolvedValue({ rows: [{ n: 1 }] });
+  it('runs a query on a pooled client and releases it', async () => {
+    const { client, database } = fakePool();
+    client.query.mockResolvedValueOnce({ rows: [{ n: 1 }], rowCount: 1 });
 
-    await expect(database.query('SELECT $1', [1])).resolves.toEqual({ rows: [{ n: 1 }] });
-    expect(pool.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    await expect(database.query('SELECT $1', [1])).resolves.toEqual({ rows: [{ n: 1 }], rowCount: 1 });
+    expect(client.query).toHaveBeenCalledWith('SELECT $1', [1]);
+    expect(client.release).toHaveBeenCalledTimes(1);
     await expect(database.withConnection(async (connection) => connection === client)).resolves.toBe(true);
+    expect(client.release).toHaveBeenCalledTimes(2);
+  });
+
+  it("prepares the store's statements under a name derived from their text", async () => {
+    const { client, database } = fakePool();
+
+    await database.statement('SELECT key FROM secret_store WHERE key = $1', ['a']);
+    await database.statement('SELECT key FROM secret_store WHERE key = $1', ['b']);
+    await database.statement('DELETE FROM secret_store WHERE key = $1', ['a']);
+
+    const [first, second, third] = client.query.mock.calls.map(([statement]) => statement as unknown as NamedStatement);
+    expect(first.name).toMatch(/^secretstore_[0-9a-f]{24}$/);
+    expect(first).toEqual({ name: first.name, text: 'SELECT key FROM secret_store WHERE key = $1', values: ['a'] });
+    expect(second.name).toBe(first.name);
+    expect(third.name).not.toBe(first.name);
+    expect(statementName(first.text)).toBe(first.name);
+  });
+
+  it('sends statements unnamed when prepared statements are turned off', async () => {
+    const { pool, client } = fakePool();
+    const database = toDatabase(pool, { preparedStatements: false });
+
+    await database.statement('SELECT 1 WHERE $1', [true]);
+
+    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
+  });
+
+  it('marks a failure to obtain a connection: the statement was never sent', async () => {
+    const { pool, client, database } = fakePool();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    pool.connect.mockRejectedValueOnce(refused);
+
+    const failure = await database.statement('SELECT 1', []).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ConnectionNotObtained);
+    expect((failure as ConnectionNotObtained).reason).toBe(refused);
+    expect(client.query).not.toHaveBeenCalled();
+  });
+
+  it("listens for the client's 'error' event while it is checked out, so that a lost connection cannot go unhandled", async () => {
+    const { client, database } = fakePool();
+    const listeners = new Set<(error: Error) => void>();
+    const withEvents = Object.assign(client, {
+      on: jest.fn((_: 'error', listener: (error: Error) => void) => listeners.add(listener)),
+      removeListener: jest.fn((_: 'error', listener: (error: Error) => void) => listeners.delete(listener)),
+    });
+    let heardDuringQuery = 0;
+    withEvents.query.mockImplementationOnce(async () => {
+      heardDuringQuery = listeners.size;
+      listeners.forEach((listener) => listener(new Error('Connection terminated unexpectedly')));
+      throw new Error('Connection terminated unexpectedly');
+    });
+
+    await expect(database.query('SELECT 1', [])).rejects.toThrow('Connection terminated unexpectedly');
+    expect(heardDuringQuery).toBe(1);
+    expect(listeners.size).toBe(0);
     expect(client.release).toHaveBeenCalledTimes(1);
   });
 });

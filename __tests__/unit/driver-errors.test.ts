@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 
-import { toDatabaseError } from '../../src/database/driver-errors';
+import { ConnectionNotObtained, toDatabaseError } from '../../src/database/driver-errors';
 import {
+  ConnectionAcquireTimeoutError,
   DatabaseError,
   DatabaseUnavailableError,
   SchemaNotMigratedError,
@@ -166,5 +167,34 @@ describe('toDatabaseError', () => {
       message: `${OPERATION} failed: ${detail}`,
     });
     expect(inspect(error)).not.toContain(MARKER);
+  });
+
+  it("turns node-postgres' pool timeout into CONNECTION_ACQUIRE_TIMEOUT, which says the pool is exhausted", () => {
+    const error = toDatabaseError(
+      new ConnectionNotObtained(new Error('timeout exceeded when trying to connect')),
+      OPERATION,
+    );
+
+    expect(error).toBeInstanceOf(ConnectionAcquireTimeoutError);
+    expect(error.code).toBe('CONNECTION_ACQUIRE_TIMEOUT');
+    expect(error.message).toContain('connectionTimeoutMillis');
+  });
+
+  it.each<[string, unknown]>([
+    ['a refused connection', systemError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
+    ['a server not accepting connections (57P03)', pgError('57P03', 'the database system is starting up')],
+    ['a connection attempt that timed out', new Error('Connection terminated due to connection timeout')],
+  ])('marks %s while connecting as not sent', (_, reason) => {
+    const error = toDatabaseError(new ConnectionNotObtained(reason), OPERATION);
+
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as DatabaseUnavailableError).requestSent).toBe(false);
+  });
+
+  it('marks a connection lost during a statement as possibly sent', () => {
+    const error = toDatabaseError(pgError('57P01', 'terminating connection due to administrator command'), OPERATION);
+
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as DatabaseUnavailableError).requestSent).toBe(true);
   });
 });

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+
+import { ConnectionNotObtained } from './driver-errors';
 import type {
   Database,
   DatabaseInput,
   PGliteLike,
   PGliteTransactionLike,
+  PoolClientLike,
   PoolLike,
   Queryable,
   QueryResultLike,
@@ -26,7 +30,33 @@ function isPGliteConnection(db: unknown): db is PGliteTransactionLike {
 }
 
 export function isDatabase(db: unknown): db is Database {
-  return isObject(db) && typeof db.withConnection === 'function' && 'transaction' in db;
+  return (
+    isObject(db) && typeof db.withConnection === 'function' && typeof db.statement === 'function' && 'transaction' in db
+  );
+}
+
+export interface DatabaseOptions {
+  /**
+   * Prepare the store's statements once per pooled connection (node-postgres named statements). Default
+   * true; turn off behind a connection pooler that cannot keep prepared statements (PgBouncer in
+   * transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A name for a statement's text, the same in every copy of the package loaded in the process (ESM and
+ * CommonJS may share one pool): node-postgres refuses one name for two different texts on a connection.
+ */
+export function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `secretstore_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -47,9 +77,10 @@ function fromPGlite(db: PGliteLike): Database {
   const queryable = pgliteQueryable(db);
   return {
     query: (text, values) => queryable.query(text, values),
+    statement: (text, values) => queryable.query(text, values),
     // PGlite is a single session: queries from other callers queue behind an open transaction.
     withConnection: (work) => work(queryable),
-    transaction: (work) => db.transaction((tx) => work(pgliteQueryable(tx))),
+    transaction: (work) => db.transaction((tx) => work(fromConnection(pgliteQueryable(tx)))),
   };
 }
 
@@ -62,27 +93,55 @@ async function rollbackQuietly(client: Queryable): Promise<Error | undefined> {
   }
 }
 
-function fromPool(pool: PoolLike): Database {
+const absorbError = (): void => {
+  // The failed query rejects with the same error; this listener only keeps the event from going unhandled.
+};
+
+function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
+  const prepared = options.preparedStatements ?? true;
+  const runStatement = (client: PoolClientLike, text: string, values: unknown[]) =>
+    prepared ? client.query({ name: statementName(text), text, values }) : client.query(text, values);
+
   // `work` may hand back an Error to have the connection destroyed instead of returned to the pool.
-  const onClient = async <T>(work: (client: Queryable, discard: (why: Error) => void) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+  const onClient = async <T>(
+    work: (client: PoolClientLike, discard: (why: Error) => void) => Promise<T>,
+  ): Promise<T> => {
+    let client: PoolClientLike;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new ConnectionNotObtained(error);
+    }
+    // A checked-out client whose connection drops emits 'error'; unheard, that event would end the process.
+    client.on?.('error', absorbError);
     let discarded: Error | undefined;
     try {
       return await work(client, (why) => {
         discarded = why;
       });
     } finally {
+      // A client whose connection failed is no longer queryable: node-postgres' pool drops it on release.
+      client.removeListener?.('error', absorbError);
       client.release(discarded);
     }
   };
+
+  const clientDatabase = (client: PoolClientLike): Database => ({
+    query: (text, values) => client.query(text, values),
+    statement: (text, values) => runStatement(client, text, values),
+    withConnection: (work) => work(client),
+    transaction: undefined,
+  });
+
   return {
-    query: (text, values) => pool.query(text, values),
+    query: (text, values) => onClient((client) => client.query(text, values)),
+    statement: (text, values) => onClient((client) => runStatement(client, text, values)),
     withConnection: (work) => onClient((client) => work(client)),
     transaction: (work) =>
       onClient(async (client, discard) => {
         await client.query('BEGIN');
         try {
-          const result = await work(client);
+          const result = await work(clientDatabase(client));
           await client.query('COMMIT');
           return result;
         } catch (error) {
@@ -98,6 +157,7 @@ function fromPool(pool: PoolLike): Database {
 function fromConnection(connection: Queryable): Database {
   return {
     query: (text, values) => connection.query(text, values),
+    statement: (text, values) => connection.query(text, values),
     withConnection: (work) => work(connection),
     transaction: undefined,
   };
@@ -107,10 +167,10 @@ function fromConnection(connection: Queryable): Database {
  * Wraps a pg Pool, a PGlite instance, or any single connection (pg Client, PoolClient, a PGlite transaction)
  * as a Database.
  */
-export function toDatabase(db: DatabaseInput | Database): Database {
+export function toDatabase(db: DatabaseInput | Database, options: DatabaseOptions = {}): Database {
   if (isDatabase(db)) return db;
   if (isPGlite(db)) return fromPGlite(db);
-  if (isPool(db)) return fromPool(db);
+  if (isPool(db)) return fromPool(db, options);
   if (isPGliteConnection(db)) return fromConnection(pgliteQueryable(db));
   return fromConnection(db);
 }

@@ -1,4 +1,5 @@
 import {
+  ConnectionAcquireTimeoutError,
   DatabaseError,
   DatabaseUnavailableError,
   SchemaNotMigratedError,
@@ -29,7 +30,6 @@ const SAFE_MESSAGE_CLASSES = new Set(['0A', '25', '28', '3D', '3F', '42', '53', 
 const DRIVER_CONNECTION_MESSAGES = [
   'Connection terminated',
   'connection timeout',
-  'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end',
@@ -45,29 +45,52 @@ function isSqlState(code: string | undefined): code is string {
   return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
 }
 
+// node-postgres' pool reports that no client became free within connectionTimeoutMillis with this message.
+const POOL_ACQUIRE_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+/** A failure to obtain a connection for a statement: the statement itself was never sent. */
+export class ConnectionNotObtained extends Error {
+  constructor(readonly reason: unknown) {
+    super('no connection was obtained');
+  }
+}
+
 /**
- * Turns whatever the driver threw into one of this package's errors. The driver's error is not kept as
- * `cause`: its `detail`, `where` and parameters can carry secret values.
+ * Turns whatever the driver threw into one of this package's errors; after a ConnectionNotObtained,
+ * `requestSent` is false. The driver's error is not kept as `cause`: its `detail`, `where` and parameters
+ * can carry secret values.
  */
 export function toDatabaseError(error: unknown, operation: string): SecretStoreError {
+  if (error instanceof ConnectionNotObtained) return mapDriverError(error.reason, operation, false);
+  return mapDriverError(error, operation, true);
+}
+
+function mapDriverError(error: unknown, operation: string, requestSent: boolean): SecretStoreError {
   if (error instanceof SecretStoreError) return error;
 
   const code = stringProperty(error, 'code');
   const message = stringProperty(error, 'message') ?? String(error);
 
+  if (message.includes(POOL_ACQUIRE_TIMEOUT_MESSAGE)) {
+    return new ConnectionAcquireTimeoutError(
+      operation,
+      undefined,
+      'no pooled connection became free within connectionTimeoutMillis (the pool is exhausted)',
+    );
+  }
   // Socket codes such as EPIPE look like SQLSTATEs (five capitals): recognise them first.
   if (
     (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
     DRIVER_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))
   ) {
-    return new DatabaseUnavailableError(operation, undefined, message);
+    return new DatabaseUnavailableError(operation, undefined, message, requestSent);
   }
   if (isSqlState(code)) {
     const sqlClass = code.slice(0, 2);
     const safeMessage = SAFE_MESSAGE_CLASSES.has(sqlClass) ? `${message} ` : '';
     const detail = `${safeMessage}(SQLSTATE ${code})`;
     if (sqlClass === '08' || UNAVAILABLE_SQLSTATES.has(code)) {
-      return new DatabaseUnavailableError(operation, code, detail);
+      return new DatabaseUnavailableError(operation, code, detail, requestSent);
     }
     if (code === '57014') return new StatementTimeoutError(operation, code, detail);
     if (code === '40001' || code === '40P01') return new TransactionConflictError(operation, code, detail);

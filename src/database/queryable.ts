@@ -8,7 +8,14 @@ export interface QueryResultLike {
   rowCount?: number | null;
 }
 
-/** The part of node-postgres' Pool the store uses to hold one connection for a transaction. */
+/** A statement with a name, which node-postgres prepares once per connection and then only binds. */
+export interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/** The part of node-postgres' Pool the store uses: its connections, to hold one for a transaction. */
 export interface PoolLike extends Queryable {
   connect(): Promise<PoolClientLike>;
   readonly totalCount: number;
@@ -16,7 +23,12 @@ export interface PoolLike extends Queryable {
 }
 
 export interface PoolClientLike extends Queryable {
+  query(statement: NamedStatement): Promise<QueryResultLike>;
+  query(text: string, values?: unknown[]): Promise<QueryResultLike>;
   release(destroy?: boolean | Error): void;
+  /** node-postgres' clients are EventEmitters: a connection lost while checked out is reported as 'error'. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of PGlite (or a PGlite transaction) the store uses. */
@@ -42,8 +54,13 @@ export type DatabaseInput = Queryable | PoolLike | PGliteLike | PGliteTransactio
  * where the underlying handle allows it.
  */
 export interface Database extends Queryable {
+  /**
+   * Runs one of the store's own fixed statements: prepared once per connection under a name derived from
+   * its text where the driver allows it (node-postgres), else like `query`.
+   */
+  statement(text: string, values: unknown[]): Promise<QueryResultLike>;
   /** Runs `work` on one connection (the same session throughout), released afterwards. */
   withConnection<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   /** Runs `work` in BEGIN … COMMIT, rolling back when it throws; undefined when the handle cannot provide one. */
-  readonly transaction: (<T>(work: (tx: Queryable) => Promise<T>) => Promise<T>) | undefined;
+  readonly transaction: (<T>(work: (tx: Database) => Promise<T>) => Promise<T>) | undefined;
 }

@@ -36,8 +36,12 @@ export interface SecretCodec {
   /** Whether stored JSON must also be valid as JSONB text (no \u0000, no unpaired surrogates). */
   readonly storesPlainJson: boolean;
   readonly activeKeyId: string | undefined;
+  /** Whether every encoded value is unique to its write (a fresh random nonce), so that isSameWrite can tell. */
+  readonly identifiesWrites: boolean;
   encode(key: string, json: string): StoredValue;
   decode(key: string, stored: StoredValue): string;
+  /** True when `stored` (as read back) is the very value `written` that this codec encoded. */
+  isSameWrite(stored: StoredValue, written: StoredValue): boolean;
   describe(): Record<string, unknown>;
 }
 
@@ -45,8 +49,7 @@ const ENVELOPE_VERSION = 1;
 const ALGORITHM = 'aes-256-gcm';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const HEX = /^(?:[0-9a-f]{2})*$/;
+const ENVELOPE_FIELDS = 5;
 
 /** Our envelope, stored as the JSONB value of an `aes-256-gcm` row. */
 interface Envelope {
@@ -57,9 +60,16 @@ interface Envelope {
   tag: string;
 }
 
-/** Binds a ciphertext to its row: moved to another key (or relabelled with another key id), it fails to decrypt. */
-function additionalData(key: string, keyId: string): Buffer {
-  return Buffer.from(JSON.stringify(['@kongflow/secretstore', ENVELOPE_VERSION, keyId, key]), 'utf8');
+/**
+ * Binds a ciphertext to its row: moved to another key (or relabelled with another key id), it fails to
+ * decrypt. The bytes are JSON.stringify(['@kongflow/secretstore', 1, keyId, key]), built from a prefix per key id.
+ */
+function additionalData(prefix: string, key: string): Buffer {
+  return Buffer.from(`${prefix}${JSON.stringify(key)}]`, 'utf8');
+}
+
+function additionalDataPrefix(keyId: string): string {
+  return `${JSON.stringify(['@kongflow/secretstore', ENVELOPE_VERSION, keyId]).slice(0, -1)},`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -77,11 +87,13 @@ function parseObject(key: string, json: string, what: string): Record<string, un
   return value;
 }
 
-function decodeBytes(key: string, value: unknown, field: string, pattern: RegExp, encoding: 'base64' | 'hex'): Buffer {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new SecretCorruptError(key, `the envelope's "${field}" is not ${encoding}`);
+/** The bytes of a base64 or hex field; Buffer.from skips what it cannot read, so only a canonical text is accepted. */
+function decodeBytes(key: string, value: unknown, field: string, encoding: 'base64' | 'hex'): Buffer {
+  if (typeof value === 'string') {
+    const bytes = Buffer.from(value, encoding);
+    if (bytes.toString(encoding) === value) return bytes;
   }
-  return Buffer.from(value, encoding);
+  throw new SecretCorruptError(key, `the envelope's "${field}" is not ${encoding}`);
 }
 
 function decrypt(
@@ -97,7 +109,10 @@ function decrypt(
     const decipher = createDecipheriv(ALGORITHM, material, parts.nonce, { authTagLength: TAG_BYTES });
     if (aad) decipher.setAAD(aad);
     decipher.setAuthTag(parts.tag);
-    return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]).toString('utf8');
+    const plaintext = decipher.update(parts.ciphertext).toString('utf8');
+    // GCM is a stream mode: final() returns no bytes, it only checks the tag.
+    decipher.final();
+    return plaintext;
   } catch {
     // node:crypto's message says nothing useful and the plaintext is never in it; still, keep no cause.
     throw new SecretDecryptionError(key, keyId, 'authentication failed (wrong key, or the row was altered or moved)');
@@ -107,6 +122,12 @@ function decrypt(
 class PlaintextCodec implements SecretCodec {
   readonly storesPlainJson = true;
   readonly activeKeyId = undefined;
+  // Two writes of one value are the same plaintext: a row cannot say which write it came from.
+  readonly identifiesWrites = false;
+
+  isSameWrite(): boolean {
+    return false;
+  }
 
   encode(_key: string, json: string): StoredValue {
     return { valueJson: json, encoding: 'plain', keyId: null };
@@ -131,19 +152,39 @@ class PlaintextCodec implements SecretCodec {
 
 class AesGcmCodec implements SecretCodec {
   readonly storesPlainJson = false;
+  readonly identifiesWrites = true;
+  private readonly aadPrefixes = new Map<string, string>();
 
   constructor(
     readonly activeKeyId: string,
     private readonly keys: ReadonlyMap<string, KeyObject>,
     private readonly triggerDevKey: KeyObject | undefined,
     private readonly acceptPlaintext: boolean,
-  ) {}
+  ) {
+    for (const keyId of keys.keys()) this.aadPrefixes.set(keyId, additionalDataPrefix(keyId));
+  }
+
+  private aad(keyId: string, key: string): Buffer {
+    return additionalData(this.aadPrefixes.get(keyId) ?? additionalDataPrefix(keyId), key);
+  }
+
+  /** Envelopes compared field by field: read back, the JSONB text orders and spaces them differently. */
+  isSameWrite(stored: StoredValue, written: StoredValue): boolean {
+    if (stored.encoding !== 'aes-256-gcm' || written.encoding !== 'aes-256-gcm') return false;
+    try {
+      const a = JSON.parse(stored.valueJson) as Partial<Envelope>;
+      const b = JSON.parse(written.valueJson) as Partial<Envelope>;
+      return a.nonce === b.nonce && a.ct === b.ct && a.tag === b.tag && a.kid === b.kid && a.v === b.v;
+    } catch {
+      return false;
+    }
+  }
 
   encode(key: string, json: string): StoredValue {
     const material = this.keys.get(this.activeKeyId) as KeyObject;
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv(ALGORITHM, material, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(additionalData(key, this.activeKeyId));
+    cipher.setAAD(this.aad(this.activeKeyId, key));
     const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
     const envelope: Envelope = {
       v: ENVELOPE_VERSION,
@@ -177,8 +218,12 @@ class AesGcmCodec implements SecretCodec {
 
   private decodeEnvelope(key: string, { valueJson, keyId }: StoredValue): string {
     const envelope = parseObject(key, valueJson, 'envelope');
-    const fields = Object.keys(envelope).sort().join(',');
-    if (fields !== 'ct,kid,nonce,tag,v' || envelope.v !== ENVELOPE_VERSION || typeof envelope.kid !== 'string') {
+    if (
+      envelope.v !== ENVELOPE_VERSION ||
+      typeof envelope.kid !== 'string' ||
+      !('nonce' in envelope && 'ct' in envelope && 'tag' in envelope) ||
+      Object.keys(envelope).length !== ENVELOPE_FIELDS
+    ) {
       throw new SecretCorruptError(key, 'the envelope is malformed');
     }
     const material = this.keys.get(envelope.kid);
@@ -188,11 +233,11 @@ class AesGcmCodec implements SecretCodec {
       throw new SecretDecryptionError(key, envelope.kid, "the row's key_id column does not match its envelope");
     }
     const parts = {
-      nonce: decodeBytes(key, envelope.nonce, 'nonce', BASE64, 'base64'),
-      ciphertext: decodeBytes(key, envelope.ct, 'ct', BASE64, 'base64'),
-      tag: decodeBytes(key, envelope.tag, 'tag', BASE64, 'base64'),
+      nonce: decodeBytes(key, envelope.nonce, 'nonce', 'base64'),
+      ciphertext: decodeBytes(key, envelope.ct, 'ct', 'base64'),
+      tag: decodeBytes(key, envelope.tag, 'tag', 'base64'),
     };
-    return decrypt(key, envelope.kid, material, parts, additionalData(key, envelope.kid));
+    return decrypt(key, envelope.kid, material, parts, this.aad(envelope.kid, key));
   }
 
   /** trigger.dev's version 2: `{ nonce, ciphertext, tag }` in lowercase hex, AES-256-GCM, no additional data. */
@@ -206,9 +251,9 @@ class AesGcmCodec implements SecretCodec {
     }
     const envelope = parseObject(key, valueJson, 'trigger.dev envelope');
     const parts = {
-      nonce: decodeBytes(key, envelope.nonce, 'nonce', HEX, 'hex'),
-      ciphertext: decodeBytes(key, envelope.ciphertext, 'ciphertext', HEX, 'hex'),
-      tag: decodeBytes(key, envelope.tag, 'tag', HEX, 'hex'),
+      nonce: decodeBytes(key, envelope.nonce, 'nonce', 'hex'),
+      ciphertext: decodeBytes(key, envelope.ciphertext, 'ciphertext', 'hex'),
+      tag: decodeBytes(key, envelope.tag, 'tag', 'hex'),
     };
     return decrypt(key, undefined, this.triggerDevKey, parts, undefined);
   }

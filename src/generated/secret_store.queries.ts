@@ -17,7 +17,7 @@ export interface IGetSecretResult {
   key: string;
   keyId: string | null;
   updatedAt: Date;
-  valueJson: string;
+  valueJson: string | null;
   version: number;
 }
 
@@ -27,12 +27,12 @@ export interface IGetSecretQuery {
   result: IGetSecretResult;
 }
 
-const getSecretIR: any = {"usedParamSet":{"key":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":166}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = :key!"};
+const getSecretIR: any = {"usedParamSet":{"key":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":161,"b":165}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = :key!"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key = :key!
  * ```
@@ -52,7 +52,7 @@ export interface IGetSecretsByKeysResult {
   key: string;
   keyId: string | null;
   updatedAt: Date;
-  valueJson: string;
+  valueJson: string | null;
   version: number;
 }
 
@@ -62,12 +62,12 @@ export interface IGetSecretsByKeysQuery {
   result: IGetSecretsByKeysResult;
 }
 
-const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":171}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[])\nORDER BY key"};
+const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":170}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[])\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key = ANY(:keys!::text[])
  * ORDER BY key
@@ -89,7 +89,7 @@ export interface IListSecretsInRangeResult {
   key: string;
   keyId: string | null;
   updatedAt: Date;
-  valueJson: string;
+  valueJson: string | null;
   version: number;
 }
 
@@ -99,12 +99,12 @@ export interface IListSecretsInRangeQuery {
   result: IListSecretsInRangeResult;
 }
 
-const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":174}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":197}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound!\nORDER BY key"};
+const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":173}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":185,"b":196}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound!\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key >= :lowerBound! AND key < :upperBound!
  * ORDER BY key
@@ -125,7 +125,7 @@ export interface IListSecretsFromResult {
   key: string;
   keyId: string | null;
   updatedAt: Date;
-  valueJson: string;
+  valueJson: string | null;
   version: number;
 }
 
@@ -135,12 +135,12 @@ export interface IListSecretsFromQuery {
   result: IListSecretsFromResult;
 }
 
-const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":174}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound!\nORDER BY key"};
+const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":173}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key >= :lowerBound!\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key >= :lowerBound!
  * ORDER BY key
@@ -159,12 +159,6 @@ export interface IUpsertSecretParams {
 
 /** 'UpsertSecret' return type */
 export interface IUpsertSecretResult {
-  createdAt: Date;
-  encoding: string;
-  key: string;
-  keyId: string | null;
-  updatedAt: Date;
-  valueJson: string;
   version: number;
 }
 
@@ -174,7 +168,7 @@ export interface IUpsertSecretQuery {
   result: IUpsertSecretResult;
 }
 
-const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING version"};
 
 /**
  * Query generated from SQL:
@@ -187,7 +181,7 @@ const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encodi
  *     key_id = EXCLUDED.key_id,
  *     version = secret_store.version + 1,
  *     updated_at = now()
- * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * RETURNING version
  * ```
  */
 export const upsertSecret = new PreparedQuery<IUpsertSecretParams,IUpsertSecretResult>(upsertSecretIR);
@@ -236,7 +230,7 @@ export interface IListSecretsToRotateResult {
   key: string;
   keyId: string | null;
   updatedAt: Date;
-  valueJson: string;
+  valueJson: string | null;
   version: number;
 }
 
@@ -246,12 +240,12 @@ export interface IListSecretsToRotateQuery {
   result: IListSecretsToRotateResult;
 }
 
-const listSecretsToRotateIR: any = {"usedParamSet":{"afterKey":true,"activeKeyId":true,"limit":true},"params":[{"name":"afterKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":171}]},{"name":"activeKeyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":231}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":253,"b":259}]}],"statement":"SELECT key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key > :afterKey!\n  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)\nORDER BY key\nLIMIT :limit!"};
+const listSecretsToRotateIR: any = {"usedParamSet":{"afterKey":true,"activeKeyId":true,"limit":true},"params":[{"name":"afterKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":161,"b":170}]},{"name":"activeKeyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":218,"b":230}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":258}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\"\nFROM secret_store\nWHERE key > :afterKey!\n  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)\nORDER BY key\nLIMIT :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
  * FROM secret_store
  * WHERE key > :afterKey!
  *   AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
@@ -338,12 +332,6 @@ export interface IInsertSecretIfAbsentParams {
 
 /** 'InsertSecretIfAbsent' return type */
 export interface IInsertSecretIfAbsentResult {
-  createdAt: Date;
-  encoding: string;
-  key: string;
-  keyId: string | null;
-  updatedAt: Date;
-  valueJson: string;
   version: number;
 }
 
@@ -353,7 +341,7 @@ export interface IInsertSecretIfAbsentQuery {
   result: IInsertSecretIfAbsentResult;
 }
 
-const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO NOTHING\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO NOTHING\nRETURNING version"};
 
 /**
  * Query generated from SQL:
@@ -361,7 +349,7 @@ const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true
  * INSERT INTO secret_store (key, value, encoding, key_id)
  * VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
  * ON CONFLICT (key) DO NOTHING
- * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * RETURNING version
  * ```
  */
 export const insertSecretIfAbsent = new PreparedQuery<IInsertSecretIfAbsentParams,IInsertSecretIfAbsentResult>(insertSecretIfAbsentIR);
@@ -378,12 +366,6 @@ export interface IUpdateSecretIfVersionParams {
 
 /** 'UpdateSecretIfVersion' return type */
 export interface IUpdateSecretIfVersionResult {
-  createdAt: Date;
-  encoding: string;
-  key: string;
-  keyId: string | null;
-  updatedAt: Date;
-  valueJson: string;
   version: number;
 }
 
@@ -393,7 +375,7 @@ export interface IUpdateSecretIfVersionQuery {
   result: IUpdateSecretIfVersionResult;
 }
 
-const updateSecretIfVersionIR: any = {"usedParamSet":{"valueJson":true,"encoding":true,"keyId":true,"key":true,"ifVersion":true},"params":[{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":43}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":84}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":100,"b":105}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":174}]},{"name":"ifVersion","required":true,"transform":{"type":"scalar"},"locs":[{"a":190,"b":200}]}],"statement":"UPDATE secret_store\nSET value = (:valueJson!::text)::jsonb,\n    encoding = :encoding!,\n    key_id = :keyId,\n    version = version + 1,\n    updated_at = now()\nWHERE key = :key! AND version = :ifVersion!\nRETURNING key, value::text AS \"valueJson!\", encoding, key_id AS \"keyId\", version, created_at AS \"createdAt\", updated_at AS \"updatedAt\""};
+const updateSecretIfVersionIR: any = {"usedParamSet":{"valueJson":true,"encoding":true,"keyId":true,"key":true,"ifVersion":true},"params":[{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":43}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":84}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":100,"b":105}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":174}]},{"name":"ifVersion","required":true,"transform":{"type":"scalar"},"locs":[{"a":190,"b":200}]}],"statement":"UPDATE secret_store\nSET value = (:valueJson!::text)::jsonb,\n    encoding = :encoding!,\n    key_id = :keyId,\n    version = version + 1,\n    updated_at = now()\nWHERE key = :key! AND version = :ifVersion!\nRETURNING version"};
 
 /**
  * Query generated from SQL:
@@ -405,7 +387,7 @@ const updateSecretIfVersionIR: any = {"usedParamSet":{"valueJson":true,"encoding
  *     version = version + 1,
  *     updated_at = now()
  * WHERE key = :key! AND version = :ifVersion!
- * RETURNING key, value::text AS "valueJson!", encoding, key_id AS "keyId", version, created_at AS "createdAt", updated_at AS "updatedAt"
+ * RETURNING version
  * ```
  */
 export const updateSecretIfVersion = new PreparedQuery<IUpdateSecretIfVersionParams,IUpdateSecretIfVersionResult>(updateSecretIfVersionIR);

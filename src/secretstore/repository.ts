@@ -1,8 +1,8 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 
-import { toDatabase } from '../database/adapters';
+import { toDatabase, type DatabaseOptions } from '../database/adapters';
 import { toDatabaseError } from '../database/driver-errors';
-import type { Database, DatabaseInput, Queryable } from '../database/queryable';
+import type { Database, DatabaseInput } from '../database/queryable';
 import type { SecretEncoding, StoredValue } from '../encryption/codec';
 import { describeKey, TransactionUnsupportedError } from '../errors';
 import {
@@ -47,13 +47,13 @@ export interface SecretStoreRepository {
   getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]>;
   /** Every record whose key starts with `prefix` (taken literally), ordered by key. */
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
-  /** Inserts, or replaces the value of, the secret and returns the stored record. */
-  upsertSecret(key: string, value: StoredValue): Promise<SecretRecord>;
+  /** Inserts, or replaces the value of, the secret and returns the version it now has. */
+  upsertSecret(key: string, value: StoredValue): Promise<{ version: number }>;
   /**
    * Writes only if the stored version is `ifVersion` (0: only if absent), bumping the version; undefined
    * when the condition does not hold, and nothing is written.
    */
-  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined>;
+  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined>;
   /** Inserts or replaces every entry in one statement (all or none); keys are distinct. Returns each new version. */
   upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]>;
   /**
@@ -94,7 +94,8 @@ export function prefixUpperBound(prefix: string): string | undefined {
 function toRecord(row: IGetSecretResult): SecretRecord {
   return {
     key: row.key,
-    valueJson: row.valueJson,
+    // The column is NOT NULL. Were it ever null, '' is not JSON: the service reports the row as corrupt.
+    valueJson: row.valueJson ?? '',
     // The table's CHECK constraint keeps this to the known encodings; the service refuses anything else.
     encoding: row.encoding as SecretEncoding,
     keyId: row.keyId,
@@ -104,11 +105,14 @@ function toRecord(row: IGetSecretResult): SecretRecord {
   };
 }
 
-/** pgtyped's connection type wants a numeric rowCount; our Queryable may leave it out. */
-function pgtypedConnection(db: Queryable): IDatabaseConnection {
+/**
+ * pgtyped's connection type wants a numeric rowCount; our Queryable may leave it out. Every statement
+ * pgtyped sends is one of the fixed texts of sql/secret_store.sql, so each can be prepared once per connection.
+ */
+function pgtypedConnection(db: Database): IDatabaseConnection {
   return {
     async query(text: string, values: unknown[]) {
-      const result = await db.query(text, values);
+      const result = await db.statement(text, values);
       return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     },
   };
@@ -120,8 +124,8 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   private readonly connection: IDatabaseConnection;
 
   /** `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`. */
-  constructor(db: DatabaseInput | Database) {
-    this.db = toDatabase(db);
+  constructor(db: DatabaseInput | Database, options: DatabaseOptions = {}) {
+    this.db = toDatabase(db, options);
     this.connection = pgtypedConnection(this.db);
   }
 
@@ -160,20 +164,20 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     });
   }
 
-  upsertSecret(key: string, value: StoredValue): Promise<SecretRecord> {
+  upsertSecret(key: string, value: StoredValue): Promise<{ version: number }> {
     return this.run(`Writing secret ${describeKey(key)}`, async () => {
       const [row] = await upsertSecret.run({ key, ...value }, this.connection);
-      return toRecord(row);
+      return { version: row.version };
     });
   }
 
-  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined> {
+  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined> {
     return this.run(`Writing secret ${describeKey(key)} at version ${ifVersion}`, async () => {
       const [row] =
         ifVersion === 0
           ? await insertSecretIfAbsent.run({ key, ...value }, this.connection)
           : await updateSecretIfVersion.run({ key, ifVersion, ...value }, this.connection);
-      return row && toRecord(row);
+      return row && { version: row.version };
     });
   }
 

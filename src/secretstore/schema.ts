@@ -24,10 +24,17 @@ export function assertSchema(schema: unknown): asserts schema is SecretSchema<un
   }
 }
 
-/** Returns the schema's output for a stored value, or throws SecretValidationError naming the failing paths. */
-export async function parseWithSchema<T>(schema: SecretSchema<T>, key: string, value: unknown): Promise<T> {
-  let result = schema['~standard'].validate(value);
-  if (result instanceof Promise) result = await result;
+/**
+ * The schema's output for a stored value, or SecretValidationError naming the failing paths. Synchronous
+ * when the schema is (zod, valibot and arktype are, for schemas without async refinements), so that
+ * decoding many records does not wait a turn of the event loop per record.
+ */
+export function parseWithSchema<T>(schema: SecretSchema<T>, key: string, value: unknown): T | Promise<T> {
+  const result = schema['~standard'].validate(value);
+  return result instanceof Promise ? result.then((settled) => outputOf(settled, key)) : outputOf(result, key);
+}
+
+function outputOf<T>(result: StandardSchemaV1.Result<T>, key: string): T {
   if (result.issues) {
     const paths = [...new Set(result.issues.map(issuePath))];
     throw new SecretValidationError(key, paths.length > 0 ? paths : ['$']);

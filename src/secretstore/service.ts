@@ -2,12 +2,15 @@ import { inspect } from 'node:util';
 
 import { createCodec, type EncryptionOptions, type SecretCodec, type StoredValue } from '../encryption/codec';
 import {
+  DatabaseUnavailableError,
   InvalidSecretKeyError,
   SecretCorruptError,
   SecretNotFoundError,
   SecretStoreConfigError,
   SecretStoreError,
   SecretVersionConflictError,
+  SecretWriteOutcomeUnknownError,
+  describeKey,
 } from '../errors';
 import type { SecretStoreLogger } from '../logger';
 import { toSecretJson, type JsonValueLimits } from './json-value';
@@ -40,6 +43,19 @@ export interface SecretStoreOptions {
   logger?: SecretStoreLogger;
   /** OpenTelemetry providers for the store's spans and duration histogram. Default: the global ones. */
   telemetry?: SecretStoreTelemetryOptions;
+  /** How operations are retried after a lost connection; see the README's retry policy. */
+  retry?: RetryOptions;
+}
+
+/**
+ * Retries after `DATABASE_UNAVAILABLE`: reads always; writes when nothing was sent, or when the store can
+ * tell the lost write did not land. Never inside `transaction()`, whose connection is gone with the error.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first one included. Default 3; 1 turns retries off. */
+  attempts?: number;
+  /** Wait before the first retry in milliseconds, doubled for each further one, with jitter. Default 100. */
+  delayMillis?: number;
 }
 
 export interface SecretEntry<T> {
@@ -87,6 +103,38 @@ export interface RotationResult {
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
+export const DEFAULT_RETRY_ATTEMPTS = 3;
+export const DEFAULT_RETRY_DELAY_MILLIS = 100;
+
+interface RetryPolicy {
+  attempts: number;
+  delayMillis: number;
+}
+
+const NO_RETRY: RetryPolicy = { attempts: 1, delayMillis: 0 };
+
+function retryPolicy(options: RetryOptions | undefined): RetryPolicy {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new SecretStoreConfigError('retry', 'must be { attempts, delayMillis }');
+  }
+  const attempts = positiveInteger('retry.attempts', options?.attempts, DEFAULT_RETRY_ATTEMPTS);
+  const delayMillis = options?.delayMillis ?? DEFAULT_RETRY_DELAY_MILLIS;
+  if (!Number.isSafeInteger(delayMillis) || delayMillis < 0) {
+    throw new SecretStoreConfigError('retry.delayMillis', 'must be a whole number of milliseconds ≥ 0');
+  }
+  return { attempts, delayMillis };
+}
+
+/** The connection was lost (or never made): worth another attempt, unlike a write whose outcome is unknown. */
+function isTransient(error: unknown): error is DatabaseUnavailableError {
+  return error instanceof DatabaseUnavailableError && !(error instanceof SecretWriteOutcomeUnknownError);
+}
+
+function pause(policy: RetryPolicy, attempt: number): Promise<void> {
+  // Full jitter between half and all of the doubled delay keeps many clients from retrying in step.
+  const ceiling = policy.delayMillis * 2 ** (attempt - 1);
+  return new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
+}
 
 function positiveInteger(setting: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -110,6 +158,7 @@ export class SecretStore {
   private readonly limits: JsonValueLimits;
   private readonly codec: SecretCodec;
   private readonly telemetry: StoreTelemetry;
+  private readonly retry: RetryPolicy;
 
   constructor(
     private readonly repository: SecretStoreRepository,
@@ -122,12 +171,64 @@ export class SecretStore {
       jsonbStrings: this.codec.storesPlainJson,
     };
     this.telemetry = new StoreTelemetry(options.telemetry, options.logger);
+    this.retry = retryPolicy(options.retry);
   }
 
-  /** The same store over another repository (a transaction's), sharing the validated settings. */
+  /** The same store over a transaction's repository, sharing the validated settings; it never retries. */
   private withRepository(repository: SecretStoreRepository, telemetry: StoreTelemetry): SecretStore {
     const bound = Object.create(SecretStore.prototype) as SecretStore;
-    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits, telemetry });
+    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits, telemetry, retry: NO_RETRY });
+  }
+
+  /** A read, attempted again after a lost connection: reading twice changes nothing. */
+  private async read<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= this.retry.attempts || !isTransient(error)) throw error;
+        await pause(this.retry, attempt);
+      }
+    }
+  }
+
+  /**
+   * The version `key` has if it holds exactly the write `stored` (its ciphertext, whose random nonce no other
+   * write repeats); undefined when it does not, or when that cannot be told (plaintext, or no answer).
+   */
+  private async landedVersion(key: string, stored: StoredValue): Promise<number | undefined> {
+    if (!this.codec.identifiesWrites) return undefined;
+    try {
+      const current = await this.read(() => this.repository.getSecret(key));
+      return current && this.codec.isSameWrite(current, stored) ? current.version : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs a write whose repeat leaves the same value (an upsert): after a lost connection it is sent again,
+   * unless the store can see that the lost attempt landed. `landed` tells that (undefined: cannot tell).
+   */
+  private async idempotentWrite<T>(
+    operation: string,
+    key: string | undefined,
+    write: () => Promise<T>,
+    landed: () => Promise<T | undefined>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (error.requestSent) {
+          const result = await landed();
+          if (result !== undefined) return result;
+        }
+        if (attempt >= this.retry.attempts) throw error.requestSent ? outcomeUnknown(operation, key) : error;
+        await pause(this.retry, attempt);
+      }
+    }
   }
 
   /** The record's plaintext JSON text and its value; throws if it cannot be decrypted or is not JSON. */
@@ -140,14 +241,36 @@ export class SecretStore {
     }
   }
 
-  private async decode<T>(schema: SecretSchema<T>, record: SecretRecord): Promise<T> {
+  private decode<T>(schema: SecretSchema<T>, record: SecretRecord): T | Promise<T> {
     return parseWithSchema(schema, record.key, this.plaintextOf(record).value);
   }
 
-  /** Decodes in key order, so that the error thrown is the one of the first failing record. */
-  private async decodeAll<T>(schema: SecretSchema<T>, records: SecretRecord[]): Promise<SecretEntry<T>[]> {
-    const entries: SecretEntry<T>[] = [];
-    for (const record of records) entries.push({ key: record.key, value: await this.decode(schema, record) });
+  /**
+   * Decodes in key order, so that the error thrown is the one of the first failing record. A synchronous
+   * schema is applied synchronously; the first asynchronous result switches to awaiting each record.
+   */
+  private decodeAll<T>(schema: SecretSchema<T>, records: SecretRecord[]): SecretEntry<T>[] | Promise<SecretEntry<T>[]> {
+    const entries = new Array<SecretEntry<T>>(records.length);
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index];
+      const value = this.decode(schema, record);
+      if (value instanceof Promise) return this.decodeRestAsync(schema, records, entries, index, value);
+      entries[index] = { key: record.key, value };
+    }
+    return entries;
+  }
+
+  private async decodeRestAsync<T>(
+    schema: SecretSchema<T>,
+    records: SecretRecord[],
+    entries: SecretEntry<T>[],
+    from: number,
+    pending: Promise<T>,
+  ): Promise<SecretEntry<T>[]> {
+    entries[from] = { key: records[from].key, value: await pending };
+    for (let index = from + 1; index < records.length; index++) {
+      entries[index] = { key: records[index].key, value: await this.decode(schema, records[index]) };
+    }
     return entries;
   }
 
@@ -158,7 +281,7 @@ export class SecretStore {
       async () => {
         assertSchema(schema);
         assertValidKey(key);
-        const record = await this.repository.getSecret(key);
+        const record = await this.read(() => this.repository.getSecret(key));
         return record === undefined ? undefined : this.decode(schema, record);
       },
       foundOrNot,
@@ -170,7 +293,7 @@ export class SecretStore {
     return this.telemetry.instrument('getSecretOrThrow', async () => {
       assertSchema(schema);
       assertValidKey(key);
-      const record = await this.repository.getSecret(key);
+      const record = await this.read(() => this.repository.getSecret(key));
       if (record === undefined) throw new SecretNotFoundError(key);
       return this.decode(schema, record);
     });
@@ -204,12 +327,46 @@ export class SecretStore {
         throw new SecretStoreConfigError('ifVersion', 'must be a whole number ≥ 0 (0: only if the secret is absent)');
       }
       const stored = this.encodeForWrite(key, value);
-      if (ifVersion === undefined) return { version: (await this.repository.upsertSecret(key, stored)).version };
-      const written = await this.repository.writeSecretIfVersion(key, stored, ifVersion);
-      if (written) return { version: written.version };
-      const current = await this.repository.getSecret(key);
-      throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
+      if (ifVersion === undefined) {
+        return this.idempotentWrite(
+          'Writing secret',
+          key,
+          async () => ({ version: (await this.repository.upsertSecret(key, stored)).version }),
+          async () => {
+            const version = await this.landedVersion(key, stored);
+            return version === undefined ? undefined : { version };
+          },
+        );
+      }
+      return this.compareAndSet(key, stored, ifVersion);
     });
+  }
+
+  /**
+   * A compare-and-set write is never sent twice once it may have reached the server: if the connection is
+   * lost after sending, the store reads the row, and succeeds only if the row holds this very write;
+   * otherwise SecretWriteOutcomeUnknownError, and the caller reads and decides.
+   */
+  private async compareAndSet(key: string, stored: StoredValue, ifVersion: number): Promise<{ version: number }> {
+    for (let attempt = 1; ; attempt++) {
+      let written: { version: number } | undefined;
+      try {
+        written = await this.repository.writeSecretIfVersion(key, stored, ifVersion);
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (error.requestSent) {
+          const version = await this.landedVersion(key, stored);
+          if (version !== undefined) return { version };
+          throw outcomeUnknown('Writing secret', key);
+        }
+        if (attempt >= this.retry.attempts) throw error;
+        await pause(this.retry, attempt);
+        continue;
+      }
+      if (written) return { version: written.version };
+      const current = await this.read(() => this.repository.getSecret(key));
+      throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
+    }
   }
 
   /**
@@ -229,10 +386,36 @@ export class SecretStore {
           seen.add(entry.key);
           return { key: entry.key, value };
         });
-        return this.repository.upsertSecrets(encoded);
+        // One statement, all or none: if the lost attempt landed, every row holds its own new ciphertext.
+        return this.idempotentWrite(
+          `Writing ${encoded.length} secrets`,
+          undefined,
+          () => this.repository.upsertSecrets(encoded),
+          () => this.landedVersions(encoded),
+        );
       },
       countResults,
     );
+  }
+
+  /** The versions of a setSecrets call that landed in full; undefined when it did not, or cannot be told. */
+  private async landedVersions(
+    entries: readonly { key: string; value: StoredValue }[],
+  ): Promise<{ key: string; version: number }[] | undefined> {
+    if (!this.codec.identifiesWrites || entries.length === 0) return undefined;
+    try {
+      const records = await this.read(() => this.repository.getSecretsByKeys(entries.map((entry) => entry.key)));
+      const byKey = new Map(records.map((record) => [record.key, record]));
+      const versions: { key: string; version: number }[] = [];
+      for (const { key, value } of entries) {
+        const record = byKey.get(key);
+        if (!record || !this.codec.isSameWrite(record, value)) return undefined;
+        versions.push({ key, version: record.version });
+      }
+      return versions;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The value with its version and timestamps, or undefined when the key does not exist. */
@@ -242,7 +425,7 @@ export class SecretStore {
       async () => {
         assertSchema(schema);
         assertValidKey(key);
-        const record = await this.repository.getSecret(key);
+        const record = await this.read(() => this.repository.getSecret(key));
         if (record === undefined) return undefined;
         const { version, createdAt, updatedAt } = record;
         return { value: await this.decode(schema, record), version, createdAt, updatedAt };
@@ -257,7 +440,17 @@ export class SecretStore {
       'deleteSecret',
       async () => {
         assertValidKey(key);
-        return this.repository.deleteSecret(key);
+        // Sent again after a lost acknowledgement, a delete could not say whether it deleted: never resent.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.repository.deleteSecret(key);
+          } catch (error) {
+            if (!isTransient(error)) throw error;
+            if (error.requestSent) throw outcomeUnknown('Deleting secret', key);
+            if (attempt >= this.retry.attempts) throw error;
+            await pause(this.retry, attempt);
+          }
+        }
       },
       deletedOrNot,
     );
@@ -270,7 +463,7 @@ export class SecretStore {
       async () => {
         assertSchema(schema);
         assertValidPrefix(keyPrefix);
-        return this.decodeAll(schema, await this.repository.listSecretsByPrefix(keyPrefix));
+        return this.decodeAll(schema, await this.read(() => this.repository.listSecretsByPrefix(keyPrefix)));
       },
       countResults,
     );
@@ -282,7 +475,7 @@ export class SecretStore {
       'listSecrets',
       async () => {
         assertValidPrefix(keyPrefix);
-        const records = await this.repository.listSecretsByPrefix(keyPrefix);
+        const records = await this.read(() => this.repository.listSecretsByPrefix(keyPrefix));
         return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
           key,
           version,
@@ -298,7 +491,11 @@ export class SecretStore {
 
   /** How many secrets each encoding and key id holds: what rotation has left to do, and which keys are in use. */
   encryptionUsage(): Promise<EncryptionUsage[]> {
-    return this.telemetry.instrument('encryptionUsage', () => this.repository.countSecretsByEncryption(), countResults);
+    return this.telemetry.instrument(
+      'encryptionUsage',
+      () => this.read(() => this.repository.countSecretsByEncryption()),
+      countResults,
+    );
   }
 
   /** The secrets of those keys that exist, ordered by key; duplicates count once. */
@@ -311,7 +508,7 @@ export class SecretStore {
         keys.forEach((key) => assertValidKey(key));
         const unique = [...new Set(keys)];
         if (unique.length === 0) return [];
-        return this.decodeAll(schema, await this.repository.getSecretsByKeys(unique));
+        return this.decodeAll(schema, await this.read(() => this.repository.getSecretsByKeys(unique)));
       },
       countResults,
     );
@@ -348,7 +545,7 @@ export class SecretStore {
     const result: RotationResult = { scanned: 0, reEncrypted: 0, skipped: 0, failed: [] };
     let afterKey = '';
     for (;;) {
-      const batch = await this.repository.listSecretsToRotate(activeKeyId, afterKey, batchSize);
+      const batch = await this.read(() => this.repository.listSecretsToRotate(activeKeyId, afterKey, batchSize));
       for (const record of batch) {
         result.scanned++;
         afterKey = record.key;
@@ -390,4 +587,13 @@ export class SecretStore {
     releasers.delete(this);
     await release?.();
   }
+}
+
+function outcomeUnknown(operation: string, key: string | undefined): SecretWriteOutcomeUnknownError {
+  const subject = key === undefined ? operation : `${operation} ${describeKey(key)}`;
+  return new SecretWriteOutcomeUnknownError(
+    subject,
+    key,
+    'the connection was lost after the write was sent, and whether it was applied cannot be told; read it back to find out',
+  );
 }
