@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+
 // Plain objects here stand in for driver handles only to follow the adapter's control flow;
 // the adapters against real pg pools and PGlite are covered by the integration tests.
 import { statementName, toDatabase } from '../../src/database/adapters';
@@ -112,6 +114,33 @@ describe('toDatabase over a pool', () => {
     expect(failure).toBeInstanceOf(ConnectionNotObtained);
     expect((failure as ConnectionNotObtained).reason).toBe(refused);
     expect(client.query).not.toHaveBeenCalled();
+  });
+
+  it("attaches its 'error' listener inside the pool's callback, before an error in the same chunk can be emitted", async () => {
+    const { client } = fakePool();
+    const emitter = new EventEmitter();
+    const withEvents = Object.assign(client, {
+      on: (event: 'error', listener: (error: Error) => void) => emitter.on(event, listener),
+      removeListener: (event: 'error', listener: (error: Error) => void) => emitter.removeListener(event, listener),
+    });
+    let listenersAtHandOver = -1;
+    const pool = {
+      totalCount: 1,
+      idleCount: 0,
+      query: jest.fn(),
+      // node-postgres calls back synchronously; a FATAL read in the same chunk is emitted right after.
+      connect: jest.fn((callback?: (error: Error | undefined, client: typeof withEvents) => void) => {
+        callback?.(undefined, withEvents);
+        listenersAtHandOver = emitter.listenerCount('error');
+        emitter.emit('error', new Error('terminating connection due to administrator command'));
+        return undefined;
+      }),
+    };
+
+    await toDatabase(pool).query('SELECT 1', []);
+
+    expect(listenersAtHandOver).toBe(1);
+    expect(emitter.listenerCount('error')).toBe(0);
   });
 
   it("listens for the client's 'error' event while it is checked out, so that a lost connection cannot go unhandled", async () => {

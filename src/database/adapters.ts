@@ -97,6 +97,32 @@ const absorbError = (): void => {
   // The failed query rejects with the same error; this listener only keeps the event from going unhandled.
 };
 
+/**
+ * A client of the pool, already listening for 'error'. A checked-out client whose connection drops emits
+ * 'error', and unheard that event ends the process. node-postgres can read a FATAL message in the same chunk
+ * as the one that completes the connection, before a promise continuation would run: so the listener is
+ * attached in the pool's callback, synchronously. A pool with only the promise form is served through it.
+ */
+function acquire(pool: PoolLike): Promise<PoolClientLike> {
+  return new Promise((resolve, reject) => {
+    const handOver = (error: unknown, client: PoolClientLike | undefined) => {
+      if (error !== undefined && error !== null) reject(new ConnectionNotObtained(error));
+      else if (client === undefined) reject(new ConnectionNotObtained(new Error('the pool returned no client')));
+      else {
+        client.on?.('error', absorbError);
+        resolve(client);
+      }
+    };
+    const returned = pool.connect((error, client) => handOver(error, client));
+    if (returned instanceof Promise) {
+      (returned as Promise<PoolClientLike>).then(
+        (client) => handOver(undefined, client),
+        (error: unknown) => handOver(error, undefined),
+      );
+    }
+  });
+}
+
 function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
   const prepared = options.preparedStatements ?? true;
   const runStatement = (client: PoolClientLike, text: string, values: unknown[]) =>
@@ -106,14 +132,7 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
   const onClient = async <T>(
     work: (client: PoolClientLike, discard: (why: Error) => void) => Promise<T>,
   ): Promise<T> => {
-    let client: PoolClientLike;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw new ConnectionNotObtained(error);
-    }
-    // A checked-out client whose connection drops emits 'error'; unheard, that event would end the process.
-    client.on?.('error', absorbError);
+    const client = await acquire(pool);
     let discarded: Error | undefined;
     try {
       return await work(client, (why) => {

@@ -1,13 +1,17 @@
 import { Pool, type PoolConfig } from 'pg';
 
+import { SecretStoreConfigError } from '../errors';
 import type { DatabaseConfig } from './config';
 
 export interface PoolOptions {
   /** Most connections the pool opens. */
   max?: number;
-  /** How long to wait for a free connection before failing, in milliseconds. */
+  /**
+   * How long to wait for a free pooled connection (or for a new one to open) before failing, in
+   * milliseconds: CONNECTION_ACQUIRE_TIMEOUT when the pool is exhausted. Default 10,000.
+   */
   connectionTimeoutMillis?: number;
-  /** Server-side limit on one statement, in milliseconds (0 = none). */
+  /** Server-side limit on one statement, in milliseconds (0 = none): STATEMENT_TIMEOUT when exceeded. Default none. */
   statementTimeoutMillis?: number;
 }
 
@@ -18,14 +22,26 @@ export interface PoolOptions {
 export function createPool(config: DatabaseConfig, options: PoolOptions = {}): Pool {
   const poolConfig: PoolConfig = {
     ...config,
-    max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+    max: wholeNumber('pool.max', options.max, 10, 1),
+    connectionTimeoutMillis: wholeNumber('pool.connectionTimeoutMillis', options.connectionTimeoutMillis, 10_000, 1),
+    // TCP keepalive notices a peer that vanished without closing the connection (a host or network failure).
+    keepAlive: true,
     application_name: '@kongflow/secretstore',
   };
-  if (options.statementTimeoutMillis !== undefined) poolConfig.statement_timeout = options.statementTimeoutMillis;
+  if (options.statementTimeoutMillis !== undefined) {
+    poolConfig.statement_timeout = wholeNumber('pool.statementTimeoutMillis', options.statementTimeoutMillis, 0, 0);
+  }
   const pool = new Pool(poolConfig);
   pool.on('error', () => {
     // An idle client failed; the pool has already removed it. Nothing to print: the library stays silent.
   });
   return pool;
+}
+
+function wholeNumber(setting: string, value: number | undefined, fallback: number, minimum: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < minimum) {
+    throw new SecretStoreConfigError(setting, `must be a whole number ≥ ${minimum}`);
+  }
+  return value;
 }

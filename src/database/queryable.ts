@@ -18,6 +18,8 @@ export interface NamedStatement {
 /** The part of node-postgres' Pool the store uses: its connections, to hold one for a transaction. */
 export interface PoolLike extends Queryable {
   connect(): Promise<PoolClientLike>;
+  /** node-postgres' callback form, which hands the client over synchronously. */
+  connect(callback: (error: Error | undefined, client: PoolClientLike | undefined) => void): unknown;
   readonly totalCount: number;
   readonly idleCount: number;
 }

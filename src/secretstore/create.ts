@@ -1,4 +1,4 @@
-import { toDatabase } from '../database/adapters';
+import { toDatabase, type DatabaseOptions } from '../database/adapters';
 import { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from '../database/config';
 import { ensureDataDir, openEmbeddedDatabase, resolveDataDir } from '../database/embedded';
 import { migrate } from '../database/migrate';
@@ -24,6 +24,11 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
   env?: Environment;
   /** Pool settings, when the store opens its own pool. */
   pool?: PoolOptions;
+  /**
+   * Prepare the store's statements once per pooled connection. Default true; set false behind a pooler
+   * that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
   /** Apply pending migrations before returning. Default: true for the embedded database, false otherwise. */
   migrate?: boolean;
 }
@@ -90,10 +95,14 @@ export interface OpenedTarget {
 }
 
 /** Opens a target: a pool for a server, or the embedded database (creating its folder, taking its lock). */
-export async function openTarget(target: DatabaseTarget, poolOptions?: PoolOptions): Promise<OpenedTarget> {
+export async function openTarget(
+  target: DatabaseTarget,
+  poolOptions?: PoolOptions,
+  databaseOptions?: DatabaseOptions,
+): Promise<OpenedTarget> {
   if (target.kind === 'server') {
     const pool = createPool(target.config, poolOptions);
-    return { database: toDatabase(pool), location: describeTarget(target), release: () => pool.end() };
+    return { database: toDatabase(pool, databaseOptions), location: describeTarget(target), release: () => pool.end() };
   }
   await ensureDataDir(target.dataDir);
   const embedded = await openEmbeddedDatabase(target.dataDir);
@@ -115,7 +124,7 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
 
   if (db !== undefined && typeof db !== 'string') {
     return {
-      database: toDatabase(db),
+      database: toDatabase(db, { preparedStatements: options.preparedStatements }),
       location: { kind: 'handle', description: 'a handle passed by the application' },
       encryption: configured ?? refuseWithoutKeyring('a store over an application handle'),
       migrateByDefault: false,
@@ -130,7 +139,7 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
     await ensureDataDir(target.dataDir);
     encryption = configured ?? (await loadOrCreateDevelopmentKeys(target.dataDir, options.logger));
   }
-  const opened = await openTarget(target, options.pool);
+  const opened = await openTarget(target, options.pool, { preparedStatements: options.preparedStatements });
   return { ...opened, encryption, migrateByDefault: target.kind === 'embedded' };
 }
 
@@ -143,7 +152,7 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
   const env = options.env ?? process.env;
   const opened = await openDatabase(options, env);
   try {
-    const { db, dataDir, env: _env, pool, migrate: shouldMigrate, ...storeOptions } = options;
+    const { db, dataDir, env: _env, pool, preparedStatements, migrate: shouldMigrate, ...storeOptions } = options;
     const store = new SecretStore(new PostgresSecretStoreRepository(opened.database), {
       ...storeOptions,
       encryption: opened.encryption,

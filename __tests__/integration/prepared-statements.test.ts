@@ -1,0 +1,67 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Pool } from 'pg';
+
+import { statementName, toDatabase } from '../../src/database/adapters';
+import { createPool } from '../../src/database/pool';
+import { PostgresSecretStoreRepository } from '../../src/secretstore/repository';
+import { useTestDatabase } from '../harness/database';
+
+const testDatabase = useTestDatabase();
+
+const plain = (valueJson: string) => ({ valueJson, encoding: 'plain' as const, keyId: null });
+
+/** The statements prepared in the session `run` uses: a pool of one connection, or PGlite's one session. */
+async function preparedNames(handle: Pool | PGlite): Promise<string[]> {
+  const { rows } = await toDatabase(handle).query('SELECT name FROM pg_prepared_statements ORDER BY name', []);
+  return (rows as { name: string }[]).map((row) => row.name);
+}
+
+describe('named prepared statements', () => {
+  beforeEach(() => testDatabase().reset());
+
+  it('are prepared once per pooled connection on a server, and only for the store’s own statements', async () => {
+    const { mode, url, handle } = testDatabase();
+    // A pool of one connection: every query below runs in the same session.
+    const pool = mode === 'server' ? createPool({ connectionString: url }, { max: 1 }) : undefined;
+    try {
+      const repository = new PostgresSecretStoreRepository(pool ?? (handle as PGlite));
+      await repository.upsertSecret('a', plain('{"n":1}'));
+      await repository.upsertSecret('a', plain('{"n":2}'));
+      await repository.getSecret('a');
+      await repository.transaction(async (tx) => {
+        await tx.getSecretsByKeys(['a']);
+      });
+
+      const names = await preparedNames(pool ?? (handle as PGlite));
+      if (mode === 'server') {
+        // Two upserts, one read, one read by keys: three statements, each prepared once.
+        expect(names).toHaveLength(3);
+        expect(names.every((name) => /^secretstore_[0-9a-f]{24}$/.test(name))).toBe(true);
+      } else {
+        // PGlite runs each statement unnamed.
+        expect(names).toEqual([]);
+      }
+      expect(JSON.parse((await repository.getSecret('a'))!.valueJson)).toEqual({ n: 2 });
+    } finally {
+      await pool?.end();
+    }
+  });
+
+  it('are not used when turned off, for poolers that cannot keep them', async () => {
+    const { mode, url } = testDatabase();
+    if (mode !== 'server') {
+      expect(statementName('SELECT 1')).toMatch(/^secretstore_/);
+      return;
+    }
+    const pool = createPool({ connectionString: url }, { max: 1 });
+    try {
+      const repository = new PostgresSecretStoreRepository(pool, { preparedStatements: false });
+      await repository.upsertSecret('b', plain('{}'));
+      await repository.getSecret('b');
+
+      expect(await preparedNames(pool)).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+});
