@@ -302,6 +302,9 @@ describe('reading', () => {
       ['a nonce that is not base64', (json) => JSON.stringify({ ...JSON.parse(json), nonce: 'not base64!' })],
       ['a numeric nonce', (json) => JSON.stringify({ ...JSON.parse(json), nonce: 12 })],
       ['a ciphertext that is not base64', (json) => JSON.stringify({ ...JSON.parse(json), ct: '%%%%' })],
+      ['a ciphertext with a line break', (json) => editField(json, 'ct', (ct) => `${ct.slice(0, 8)}\n${ct.slice(8)}`)],
+      ['a ciphertext cut mid-group', (json) => editField(json, 'ct', (ct) => ct.slice(0, -1))],
+      ['a URL-safe base64 tag', (json) => editField(json, 'tag', urlSafeBase64)],
       [
         'a nonce of 8 bytes',
         (json) => JSON.stringify({ ...JSON.parse(json), nonce: randomBytes(8).toString('base64') }),
@@ -468,3 +471,16 @@ it('keeps a key id of "__proto__" from parseEncryptionKeys an ordinary key', asy
   });
   await expect(read(storedRecord('svc/a', stored), encryption)).resolves.toEqual(secret);
 });
+
+/** The envelope text with one of its fields rewritten. */
+function editField(json: string, field: string, edit: (text: string) => string): string {
+  const envelope = JSON.parse(json) as Record<string, string>;
+  return JSON.stringify({ ...envelope, [field]: edit(envelope[field]) });
+}
+
+/** The same bytes in the URL-safe alphabet, with at least one character that differs from standard base64. */
+function urlSafeBase64(text: string): string {
+  const bytes = Buffer.from(text, 'base64');
+  const urlSafe = bytes.toString('base64url');
+  return /[-_]/.test(urlSafe) ? urlSafe.padEnd(text.length, '=') : `-${urlSafe.slice(1)}`.padEnd(text.length, '=');
+}

@@ -87,11 +87,19 @@ function parseObject(key: string, json: string, what: string): Record<string, un
   return value;
 }
 
-/** The bytes of a base64 or hex field; Buffer.from skips what it cannot read, so only a canonical text is accepted. */
+/**
+ * The bytes of a base64 or hex field, from its canonical text only. Buffer.from skips what it cannot read and
+ * takes URL-safe base64 and uppercase hex too: a base64 text must be as long as the bytes it yields and use the
+ * standard alphabet; a hex text must be what those bytes encode to.
+ */
 function decodeBytes(key: string, value: unknown, field: string, encoding: 'base64' | 'hex'): Buffer {
   if (typeof value === 'string') {
     const bytes = Buffer.from(value, encoding);
-    if (bytes.toString(encoding) === value) return bytes;
+    const canonical =
+      encoding === 'hex'
+        ? bytes.toString('hex') === value
+        : value.length === Math.ceil(bytes.length / 3) * 4 && !value.includes('-') && !value.includes('_');
+    if (canonical) return bytes;
   }
   throw new SecretCorruptError(key, `the envelope's "${field}" is not ${encoding}`);
 }
