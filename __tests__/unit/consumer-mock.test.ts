@@ -47,10 +47,7 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
-  repository.upsertSecret.mockImplementation(async (key, stored) => ({
-    ...record(key, {}),
-    ...stored,
-  }));
+  repository.upsertSecret.mockResolvedValue({ version: 2 });
   repository.getSecret.mockResolvedValue(
     record('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] }),
   );
@@ -63,6 +60,7 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     expect.objectContaining({ encoding: 'aes-256-gcm', keyId: 'k1' }),
   );
   expect(repository.transaction).toHaveBeenCalledTimes(1);
+  await expect(store.setSecret('oauth.gitlab', { client_id: 'z' })).resolves.toEqual({ version: 2 });
   // Beyond the README: what was written is encrypted, and reads back as the updated value.
   const [, stored] = repository.upsertSecret.mock.calls[0];
   expect(stored.valueJson).not.toContain('workflow');

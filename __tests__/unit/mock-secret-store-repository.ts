@@ -8,8 +8,8 @@ export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> 
     getSecret: jest.fn(),
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
-    // Like the real repository, a write resolves the record it stored.
-    upsertSecret: jest.fn((key: string, stored: StoredValue) => Promise.resolve(storedRecord(key, stored))),
+    // Like the real repository, a write resolves the version it produced.
+    upsertSecret: jest.fn<Promise<{ version: number }>, [string, StoredValue]>(() => Promise.resolve({ version: 1 })),
     writeSecretIfVersion: jest.fn(),
     upsertSecrets: jest.fn(),
     listSecretsToRotate: jest.fn(),

@@ -29,13 +29,8 @@ function mockRepository(): jest.Mocked<SecretStoreRepository> {
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
-  repository.upsertSecret.mockImplementation(async (key, stored) => ({
-    key,
-    ...stored,
-    version: 1,
-    createdAt: new Date(),
-    updatedAt: new Date(),
-  }));
+  // A write resolves the version it produced.
+  repository.upsertSecret.mockResolvedValue({ version: 1 });
   return repository;
 }
 
