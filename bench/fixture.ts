@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Pool } from 'pg';
 
-import { type SecretStore } from '../src';
+import { type SecretStore } from '../dist/index.js';
 
 /** Every contender gets a pool of this size: the library's default, and the same for everyone. */
 export const POOL_MAX = 10;

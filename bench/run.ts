@@ -1,5 +1,6 @@
 /**
  * SecretStore against raw pg, postgres.js and Kysely on one scratch database, in one run: `npm run bench`,
+ * measuring the package as built (dist/, what an application imports), not its TypeScript sources;
  * or `npm run bench:smoke` for a seconds-long correctness pass (exit code ≠ 0 when a contender errs or
  * returns wrong data; speed targets are reported, never enforced).
  */
@@ -10,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 
 import { createScratchDatabase } from '../scripts/scratch-database';
-import { generateEncryptionKey, migrate, parseEncryptionKeys } from '../src';
+import { generateEncryptionKey, migrate, parseEncryptionKeys } from '../dist/index.js';
 import { type Contender } from './contender';
 import { KyselyContender } from './contenders/kysely';
 import { PostgresJsContender } from './contenders/postgres-js';

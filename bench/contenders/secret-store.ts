@@ -1,7 +1,7 @@
 import { type Pool } from 'pg';
 import { z } from 'zod';
 
-import { PostgresSecretStoreRepository, SecretStore, type KeyringOptions } from '../../src';
+import { PostgresSecretStoreRepository, SecretStore, type KeyringOptions } from '../../dist/index.js';
 import { type Contender, type Entry } from '../contender';
 import { type SecretValue } from '../fixture';
 
