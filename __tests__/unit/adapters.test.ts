@@ -104,6 +104,37 @@ describe('toDatabase over a pool', () => {
     expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
   });
 
+  it.each([
+    ['42P05', 'prepared statement "secretstore_x" already exists'],
+    ['26000', 'prepared statement "secretstore_x" does not exist'],
+  ])(
+    'falls back to unnamed statements for good when the session is not the connection’s own (%s)',
+    async (code, message) => {
+      const { client, database } = fakePool();
+      client.query.mockRejectedValueOnce(Object.assign(new Error(message), { code }));
+
+      await expect(database.statement('SELECT 1 WHERE $1', [true])).resolves.toEqual({ rows: [], rowCount: 0 });
+      await database.statement('SELECT 2 WHERE $1', [true]);
+
+      expect(client.query.mock.calls.map(([statement]) => typeof statement)).toEqual(['object', 'string', 'string']);
+      expect(client.query).toHaveBeenLastCalledWith('SELECT 2 WHERE $1', [true]);
+    },
+  );
+
+  it('does not resend a statement inside a transaction that the failure has aborted', async () => {
+    const { client, database } = fakePool();
+    const exists = Object.assign(new Error('prepared statement "secretstore_x" already exists'), { code: '42P05' });
+    client.query.mockImplementation(async (statement: unknown) => {
+      if (typeof statement === 'object') throw exists;
+      return { rows: [], rowCount: 0 };
+    });
+
+    await expect(transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]))).rejects.toBe(exists);
+    await transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]));
+
+    expect(client.query.mock.calls.filter(([statement]) => typeof statement === 'object')).toHaveLength(1);
+  });
+
   it('marks a failure to obtain a connection: the statement was never sent', async () => {
     const { pool, client, database } = fakePool();
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });

@@ -123,10 +123,34 @@ function acquire(pool: PoolLike): Promise<PoolClientLike> {
   });
 }
 
+// 42P05: a statement of that name already exists in the session; 26000: the session has no such statement.
+// Both come from Parse or Bind, before anything runs, when connections do not own their sessions.
+const SESSION_NOT_OWNED_SQLSTATES = new Set(['42P05', '26000']);
+
+function isSessionNotOwned(error: unknown): boolean {
+  const code = isObject(error) ? error.code : undefined;
+  return typeof code === 'string' && SESSION_NOT_OWNED_SQLSTATES.has(code);
+}
+
 function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
-  const prepared = options.preparedStatements ?? true;
-  const runStatement = (client: PoolClientLike, text: string, values: unknown[]) =>
-    prepared ? client.query({ name: statementName(text), text, values }) : client.query(text, values);
+  let prepared = options.preparedStatements ?? true;
+  /**
+   * Behind a transaction pooler, or a server that shares one session among connections (PGlite served over
+   * a socket), a connection cannot keep its prepared statements. The statement failed before it ran, so it
+   * is sent again unnamed, and so is everything after it.
+   */
+  const runStatement = async (client: PoolClientLike, text: string, values: unknown[], inTransaction: boolean) => {
+    if (!prepared) return client.query(text, values);
+    try {
+      return await client.query({ name: statementName(text), text, values });
+    } catch (error) {
+      if (!isSessionNotOwned(error)) throw error;
+      prepared = false;
+      // Inside a transaction the failure has aborted it: only the caller can start it again.
+      if (inTransaction) throw error;
+      return client.query(text, values);
+    }
+  };
 
   // `work` may hand back an Error to have the connection destroyed instead of returned to the pool.
   const onClient = async <T>(
@@ -147,14 +171,14 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
 
   const clientDatabase = (client: PoolClientLike): Database => ({
     query: (text, values) => client.query(text, values),
-    statement: (text, values) => runStatement(client, text, values),
+    statement: (text, values) => runStatement(client, text, values, true),
     withConnection: (work) => work(client),
     transaction: undefined,
   });
 
   return {
     query: (text, values) => onClient((client) => client.query(text, values)),
-    statement: (text, values) => onClient((client) => runStatement(client, text, values)),
+    statement: (text, values) => onClient((client) => runStatement(client, text, values, false)),
     withConnection: (work) => onClient((client) => work(client)),
     transaction: (work) =>
       onClient(async (client, discard) => {
