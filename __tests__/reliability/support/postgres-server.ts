@@ -27,9 +27,24 @@ async function pgCtlCluster(action: 'restart' | 'start'): Promise<void> {
   }
 }
 
-/** Restarts the local cluster (fast shutdown: open connections are terminated) and waits until it is back. */
+/**
+ * Restarts the server: RELIABILITY_RESTART_COMMAND when set (run by a shell, e.g. `docker restart <id>` where
+ * PostgreSQL is a container), else the local cluster with pg_ctlcluster (fast shutdown: open connections
+ * are terminated).
+ */
 export async function restartPostgres(): Promise<void> {
-  await pgCtlCluster('restart');
+  const command = process.env.RELIABILITY_RESTART_COMMAND;
+  if (!command) {
+    await pgCtlCluster('restart');
+    return;
+  }
+  try {
+    await run('sh', ['-c', command], { timeout: 120_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: unknown }).stderr;
+    const why = typeof stderr === 'string' && stderr.trim() ? stderr.trim() : (error as Error).message;
+    throw new Error(`RELIABILITY_RESTART_COMMAND failed: ${why}`, { cause: error });
+  }
 }
 
 /** When the server's postmaster started: a restart that really happened moves it. */
