@@ -1,6 +1,7 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 
 import { toDatabase, type DatabaseOptions } from '../database/adapters';
+import { compiledOnce } from '../database/compiled-query';
 import { toDatabaseError } from '../database/driver-errors';
 import type { Database, DatabaseInput } from '../database/queryable';
 import type { SecretEncoding, StoredValue } from '../encryption/codec';
@@ -118,6 +119,21 @@ function pgtypedConnection(db: Database): IDatabaseConnection {
   };
 }
 
+// The statements of every call, compiled once: each call then only binds its values (see CompiledQuery).
+const statements = {
+  getSecret: compiledOnce(getSecret, ['key']),
+  getSecretsByKeys: compiledOnce(getSecretsByKeys, ['keys']),
+  listSecretsInRange: compiledOnce(listSecretsInRange, ['lowerBound', 'upperBound']),
+  listSecretsFrom: compiledOnce(listSecretsFrom, ['lowerBound']),
+  upsertSecret: compiledOnce(upsertSecret, ['key', 'valueJson', 'encoding', 'keyId']),
+  insertSecretIfAbsent: compiledOnce(insertSecretIfAbsent, ['key', 'valueJson', 'encoding', 'keyId']),
+  updateSecretIfVersion: compiledOnce(updateSecretIfVersion, ['key', 'valueJson', 'encoding', 'keyId', 'ifVersion']),
+  upsertSecrets: compiledOnce(upsertSecrets, ['keys', 'valueJsons', 'encodings', 'keyIds']),
+  deleteSecret: compiledOnce(deleteSecret, ['key']),
+  listSecretsToRotate: compiledOnce(listSecretsToRotate, ['activeKeyId', 'afterKey', 'limit']),
+  reencryptSecret: compiledOnce(reencryptSecret, ['key', 'version', 'valueJson', 'encoding', 'keyId']),
+};
+
 /** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
 export class PostgresSecretStoreRepository implements SecretStoreRepository {
   private readonly db: Database;
@@ -139,7 +155,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
 
   getSecret(key: string): Promise<SecretRecord | undefined> {
     return this.run(`Reading secret ${describeKey(key)}`, async () => {
-      const [row] = await getSecret.run({ key }, this.connection);
+      const [row] = await (await statements.getSecret()).run({ key }, this.db);
       return row && toRecord(row);
     });
   }
@@ -147,7 +163,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return this.run(`Reading ${keys.length} secrets by key`, async () => {
-      const rows = await getSecretsByKeys.run({ keys: [...keys] }, this.connection);
+      const rows = await (await statements.getSecretsByKeys()).run({ keys: [...keys] }, this.db);
       return rows.map(toRecord);
     });
   }
@@ -158,15 +174,15 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
       const upperBound = prefixUpperBound(prefix);
       const rows =
         upperBound === undefined
-          ? await listSecretsFrom.run({ lowerBound: prefix }, this.connection)
-          : await listSecretsInRange.run({ lowerBound: prefix, upperBound }, this.connection);
+          ? await (await statements.listSecretsFrom()).run({ lowerBound: prefix }, this.db)
+          : await (await statements.listSecretsInRange()).run({ lowerBound: prefix, upperBound }, this.db);
       return rows.map(toRecord);
     });
   }
 
   upsertSecret(key: string, value: StoredValue): Promise<{ version: number }> {
     return this.run(`Writing secret ${describeKey(key)}`, async () => {
-      const [row] = await upsertSecret.run({ key, ...value }, this.connection);
+      const [row] = await (await statements.upsertSecret()).run({ key, ...value }, this.db);
       return { version: row.version };
     });
   }
@@ -175,8 +191,8 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(`Writing secret ${describeKey(key)} at version ${ifVersion}`, async () => {
       const [row] =
         ifVersion === 0
-          ? await insertSecretIfAbsent.run({ key, ...value }, this.connection)
-          : await updateSecretIfVersion.run({ key, ifVersion, ...value }, this.connection);
+          ? await (await statements.insertSecretIfAbsent()).run({ key, ...value }, this.db)
+          : await (await statements.updateSecretIfVersion()).run({ key, ifVersion, ...value }, this.db);
       return row && { version: row.version };
     });
   }
@@ -184,7 +200,9 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]> {
     if (entries.length === 0) return Promise.resolve([]);
     return this.run(`Writing ${entries.length} secrets`, async () => {
-      const rows = await upsertSecrets.run(
+      const rows = await (
+        await statements.upsertSecrets()
+      ).run(
         {
           keys: entries.map((entry) => entry.key),
           valueJsons: entries.map((entry) => entry.value.valueJson),
@@ -192,7 +210,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
           // The statement reads '' as no key id (key ids are never empty).
           keyIds: entries.map((entry) => entry.value.keyId ?? ''),
         },
-        this.connection,
+        this.db,
       );
       return rows.map((row) => ({ key: row.key, version: row.version }));
     });
@@ -200,21 +218,21 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
 
   listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]> {
     return this.run('Listing secrets to re-encrypt', async () => {
-      const rows = await listSecretsToRotate.run({ activeKeyId, afterKey, limit }, this.connection);
+      const rows = await (await statements.listSecretsToRotate()).run({ activeKeyId, afterKey, limit }, this.db);
       return rows.map(toRecord);
     });
   }
 
   reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean> {
     return this.run(`Re-encrypting secret ${describeKey(key)}`, async () => {
-      const rows = await reencryptSecret.run({ key, version, ...value }, this.connection);
+      const rows = await (await statements.reencryptSecret()).run({ key, version, ...value }, this.db);
       return rows.length > 0;
     });
   }
 
   deleteSecret(key: string): Promise<boolean> {
     return this.run(`Deleting secret ${describeKey(key)}`, async () => {
-      const rows = await deleteSecret.run({ key }, this.connection);
+      const rows = await (await statements.deleteSecret()).run({ key }, this.db);
       return rows.length > 0;
     });
   }
