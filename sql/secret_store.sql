@@ -101,9 +101,8 @@ RETURNING version;
   @name UpsertSecrets
 */
 INSERT INTO secret_store (key, value, encoding, key_id)
-SELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')
-FROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])
-    AS entry (key, value_json, encoding, key_id)
+SELECT entry.key, entry.value, entry.encoding, entry.key_id
+FROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)
 ON CONFLICT (key) DO UPDATE
 SET value = EXCLUDED.value,
     encoding = EXCLUDED.encoding,

@@ -17,6 +17,7 @@ import {
   type SecretStoreRepository,
   type StoredValue,
 } from '../../src';
+import { createCodec } from '../../src/encryption/codec';
 import { editedValue, envelopeOf, flipFirstBit, sealedValue, triggerDevValue } from './envelopes';
 import { expectNoKeyMaterial } from './key-material';
 import { mockSecretStoreRepository, storedRecord, storedValueOf, upsertedValue } from './mock-secret-store-repository';
@@ -183,6 +184,22 @@ describe('writing', () => {
     expect(Buffer.from(envelope.tag as string, 'base64')).toHaveLength(16);
     // GCM ciphertext is as long as the plaintext, the value's JSON text.
     expect(Buffer.from(envelope.ct as string, 'base64')).toHaveLength(Buffer.byteLength(JSON.stringify(secret)));
+  });
+
+  it('writes the envelope text exactly as JSON.stringify would, with a distinct nonce across nonce blocks', () => {
+    const codec = createCodec(keyring);
+    const nonces = new Set<string>();
+    // 2,000 writes span four blocks of pre-drawn nonces.
+    for (let write = 0; write < 2_000; write++) {
+      const { valueJson } = codec.encode('svc/a', '{"a":1}');
+      const envelope = JSON.parse(valueJson) as Record<string, unknown>;
+      expect(valueJson).toBe(
+        JSON.stringify({ v: envelope.v, kid: envelope.kid, nonce: envelope.nonce, ct: envelope.ct, tag: envelope.tag }),
+      );
+      nonces.add(envelope.nonce as string);
+      expect(codec.decode('svc/a', { valueJson, encoding: 'aes-256-gcm', keyId: keyring.activeKeyId })).toBe('{"a":1}');
+    }
+    expect(nonces.size).toBe(2_000);
   });
 
   it('uses a fresh nonce for every write of the same value', async () => {

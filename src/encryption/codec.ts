@@ -158,10 +158,33 @@ class PlaintextCodec implements SecretCodec {
   }
 }
 
+/**
+ * Fresh random nonces, drawn from the CSPRNG a block at a time: one randomBytes call serves 512 writes. Each
+ * nonce is its own 12 bytes of a block that is never written again, so no two writes share one.
+ */
+class NonceSource {
+  private static readonly PER_BLOCK = 512;
+  private block = Buffer.alloc(0);
+  private offset = 0;
+
+  next(): Buffer {
+    if (this.offset + NONCE_BYTES > this.block.length) {
+      this.block = randomBytes(NONCE_BYTES * NonceSource.PER_BLOCK);
+      this.offset = 0;
+    }
+    const nonce = this.block.subarray(this.offset, this.offset + NONCE_BYTES);
+    this.offset += NONCE_BYTES;
+    return nonce;
+  }
+}
+
 class AesGcmCodec implements SecretCodec {
   readonly storesPlainJson = false;
   readonly identifiesWrites = true;
   private readonly aadPrefixes = new Map<string, string>();
+  private readonly nonces = new NonceSource();
+  /** The start of every envelope this codec writes, up to its nonce: `{"v":1,"kid":"<active key id>",` */
+  private readonly envelopeHead: string;
 
   constructor(
     readonly activeKeyId: string,
@@ -170,6 +193,7 @@ class AesGcmCodec implements SecretCodec {
     private readonly acceptPlaintext: boolean,
   ) {
     for (const keyId of keys.keys()) this.aadPrefixes.set(keyId, additionalDataPrefix(keyId));
+    this.envelopeHead = `{"v":${ENVELOPE_VERSION},"kid":${JSON.stringify(activeKeyId)},`;
   }
 
   private aad(keyId: string, key: string): Buffer {
@@ -190,18 +214,16 @@ class AesGcmCodec implements SecretCodec {
 
   encode(key: string, json: string): StoredValue {
     const material = this.keys.get(this.activeKeyId) as KeyObject;
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = this.nonces.next();
     const cipher = createCipheriv(ALGORITHM, material, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(this.aad(this.activeKeyId, key));
-    const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
-    const envelope: Envelope = {
-      v: ENVELOPE_VERSION,
-      kid: this.activeKeyId,
-      nonce: nonce.toString('base64'),
-      ct: ciphertext.toString('base64'),
-      tag: cipher.getAuthTag().toString('base64'),
-    };
-    return { valueJson: JSON.stringify(envelope), encoding: 'aes-256-gcm', keyId: this.activeKeyId };
+    // GCM is a stream mode: final() adds no bytes, it computes the tag.
+    const ciphertext = cipher.update(json, 'utf8');
+    cipher.final();
+    const tag = cipher.getAuthTag();
+    // JSON.stringify of { v, kid, nonce, ct, tag }, written out: base64 needs no escaping.
+    const valueJson = `${this.envelopeHead}"nonce":"${nonce.toString('base64')}","ct":"${ciphertext.toString('base64')}","tag":"${tag.toString('base64')}"}`;
+    return { valueJson, encoding: 'aes-256-gcm', keyId: this.activeKeyId };
   }
 
   decode(key: string, stored: StoredValue): string {

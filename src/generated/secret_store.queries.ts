@@ -395,10 +395,7 @@ export const updateSecretIfVersion = new PreparedQuery<IUpdateSecretIfVersionPar
 
 /** 'UpsertSecrets' parameters type */
 export interface IUpsertSecretsParams {
-  encodings: stringArray;
-  keyIds: stringArray;
-  keys: stringArray;
-  valueJsons: stringArray;
+  entries: string;
 }
 
 /** 'UpsertSecrets' return type */
@@ -413,15 +410,14 @@ export interface IUpsertSecretsQuery {
   result: IUpsertSecretsResult;
 }
 
-const upsertSecretsIR: any = {"usedParamSet":{"keys":true,"valueJsons":true,"encodings":true,"keyIds":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":157}]},{"name":"valueJsons","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":179}]},{"name":"encodings","required":true,"transform":{"type":"scalar"},"locs":[{"a":190,"b":200}]},{"name":"keyIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":218}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nSELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')\nFROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])\n    AS entry (key, value_json, encoding, key_id)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, version"};
+const upsertSecretsIR: any = {"usedParamSet":{"entries":true},"params":[{"name":"entries","required":true,"transform":{"type":"scalar"},"locs":[{"a":141,"b":149}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nSELECT entry.key, entry.value, entry.encoding, entry.key_id\nFROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, version"};
 
 /**
  * Query generated from SQL:
  * ```
  * INSERT INTO secret_store (key, value, encoding, key_id)
- * SELECT entry.key, entry.value_json::jsonb, entry.encoding, NULLIF(entry.key_id, '')
- * FROM unnest(:keys!::text[], :valueJsons!::text[], :encodings!::text[], :keyIds!::text[])
- *     AS entry (key, value_json, encoding, key_id)
+ * SELECT entry.key, entry.value, entry.encoding, entry.key_id
+ * FROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)
  * ON CONFLICT (key) DO UPDATE
  * SET value = EXCLUDED.value,
  *     encoding = EXCLUDED.encoding,

@@ -119,6 +119,19 @@ function pgtypedConnection(db: Database): IDatabaseConnection {
   };
 }
 
+/**
+ * The entries of a bulk write as one JSON array of `{ key, encoding, key_id, value }`, read by
+ * jsonb_to_recordset. Each value is JSON text already, so it is spliced in as it is: no escaping into a text
+ * array element, and the server parses one document instead of casting ten thousand texts.
+ */
+function entriesDocument(entries: readonly { key: string; value: StoredValue }[]): string {
+  const parts = entries.map(
+    ({ key, value }) =>
+      `{"key":${JSON.stringify(key)},"encoding":${JSON.stringify(value.encoding)},"key_id":${JSON.stringify(value.keyId)},"value":${value.valueJson}}`,
+  );
+  return `[${parts.join(',')}]`;
+}
+
 // The statements of every call, compiled once: each call then only binds its values (see CompiledQuery).
 const statements = {
   getSecret: compiledOnce(getSecret, ['key']),
@@ -128,7 +141,7 @@ const statements = {
   upsertSecret: compiledOnce(upsertSecret, ['key', 'valueJson', 'encoding', 'keyId']),
   insertSecretIfAbsent: compiledOnce(insertSecretIfAbsent, ['key', 'valueJson', 'encoding', 'keyId']),
   updateSecretIfVersion: compiledOnce(updateSecretIfVersion, ['key', 'valueJson', 'encoding', 'keyId', 'ifVersion']),
-  upsertSecrets: compiledOnce(upsertSecrets, ['keys', 'valueJsons', 'encodings', 'keyIds']),
+  upsertSecrets: compiledOnce(upsertSecrets, ['entries']),
   deleteSecret: compiledOnce(deleteSecret, ['key']),
   listSecretsToRotate: compiledOnce(listSecretsToRotate, ['activeKeyId', 'afterKey', 'limit']),
   reencryptSecret: compiledOnce(reencryptSecret, ['key', 'version', 'valueJson', 'encoding', 'keyId']),
@@ -200,18 +213,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]> {
     if (entries.length === 0) return Promise.resolve([]);
     return this.run(`Writing ${entries.length} secrets`, async () => {
-      const rows = await (
-        await statements.upsertSecrets()
-      ).run(
-        {
-          keys: entries.map((entry) => entry.key),
-          valueJsons: entries.map((entry) => entry.value.valueJson),
-          encodings: entries.map((entry) => entry.value.encoding),
-          // The statement reads '' as no key id (key ids are never empty).
-          keyIds: entries.map((entry) => entry.value.keyId ?? ''),
-        },
-        this.db,
-      );
+      const rows = await (await statements.upsertSecrets()).run({ entries: entriesDocument(entries) }, this.db);
       return rows.map((row) => ({ key: row.key, version: row.version }));
     });
   }
