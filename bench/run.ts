@@ -34,9 +34,20 @@ import { verifyContenders } from './verify';
 
 const smoke = process.argv.includes('--smoke');
 const settings = smoke
-  ? { timeMs: 60, warmupMs: 20, minIterations: 5, bulkSize: 200, bulkTimeMs: 50, bulkIterations: 2, sequentialRuns: 1 }
+  ? {
+      rounds: 1,
+      timeMs: 60,
+      warmupMs: 20,
+      minIterations: 5,
+      bulkSize: 200,
+      bulkTimeMs: 50,
+      bulkIterations: 2,
+      sequentialRuns: 1,
+    }
   : {
-      timeMs: 2_000,
+      // Each point is measured in several rounds, each starting with another contender; medians are reported.
+      rounds: 3,
+      timeMs: 700,
       warmupMs: 300,
       minIterations: 64,
       bulkSize: 10_000,
@@ -135,6 +146,27 @@ function pointBench(concurrency: number): Bench {
       new Bench({ ...common, concurrency: 'task', threshold: concurrency, iterations: 0, warmupIterations: 0 });
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** One contender's rounds of a point as one measurement: median p50, p99 and ops/s, samples summed. */
+function medianOf(rounds: Measurement[], contender: string): Measurement[] {
+  const own = rounds.filter((m) => m.contender === contender);
+  if (own.length === 0) return [];
+  return [
+    {
+      ...own[0],
+      p50Ms: median(own.map((m) => m.p50Ms)),
+      p99Ms: median(own.map((m) => m.p99Ms)),
+      opsPerSec: median(own.map((m) => m.opsPerSec)),
+      samples: own.reduce((sum, m) => sum + m.samples, 0),
+    },
+  ];
+}
+
 function find(measurements: Measurement[], operation: string, concurrency: number, contender: string) {
   return measurements.find(
     (m) => m.operation === operation && m.concurrency === concurrency && m.contender === contender,
@@ -220,14 +252,29 @@ async function main(): Promise<number> {
     await verifyContenders(contenders, admin, envelopes, writeValue);
     write(`verified ${contenders.length} contenders; pool max ${POOL_MAX} each${smoke ? ' (smoke)' : ''}`);
 
+    const pointOperations = ['get', 'listByPrefix', 'getByKeys', 'upsert'] as const;
+    // One unmeasured pass of every operation first, so that no contender is measured while the JIT and the
+    // collector still work off the seeding; then each operation starts with the next contender in turn.
+    const warmUp = new Bench({ time: settings.warmupMs, warmupTime: 0, iterations: 16, warmupIterations: 0 });
+    for (const operation of pointOperations) {
+      for (const contender of contenders)
+        warmUp.add(`${contender.name} ${operation}`, operationCall(contender, operation));
+    }
+    await warmUp.run();
     const measurements: Measurement[] = [];
+    let turn = 0;
     for (const concurrency of [1, CONCURRENCY]) {
-      for (const operation of ['get', 'listByPrefix', 'getByKeys', 'upsert'] as const) {
-        const tasks = contenders.map((contender) => ({
-          contender: contender.name,
-          call: operationCall(contender, operation),
-        }));
-        measurements.push(...(await measure(operation, concurrency, pointBench(concurrency), tasks, failures)));
+      for (const operation of pointOperations) {
+        const rounds: Measurement[] = [];
+        for (let round = 0; round < settings.rounds; round++) {
+          const shift = turn++ % contenders.length;
+          const tasks = [...contenders.slice(shift), ...contenders.slice(0, shift)].map((contender) => ({
+            contender: contender.name,
+            call: operationCall(contender, operation),
+          }));
+          rounds.push(...(await measure(operation, concurrency, pointBench(concurrency), tasks, failures)));
+        }
+        measurements.push(...contenders.flatMap((contender) => medianOf(rounds, contender.name)));
       }
     }
 

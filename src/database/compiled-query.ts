@@ -53,11 +53,22 @@ export class CompiledQuery<Params, Result> {
   }
 }
 
-/** Compiles `query` at its first use and keeps the result. */
+/** A query compiled at its first use; once compiled, a call goes straight to the compiled statement. */
+export interface LazyCompiledQuery<Params, Result> {
+  run(params: Params, db: Database): Promise<Result[]>;
+}
+
 export function compiledOnce<Params, Result>(
   query: PreparedQuery<Params, Result>,
   parameters: readonly (keyof Params & string)[],
-): () => Promise<CompiledQuery<Params, Result>> {
-  let compiled: Promise<CompiledQuery<Params, Result>> | undefined;
-  return () => (compiled ??= CompiledQuery.compile(query, parameters));
+): LazyCompiledQuery<Params, Result> {
+  let compiled: CompiledQuery<Params, Result> | undefined;
+  let compiling: Promise<CompiledQuery<Params, Result>> | undefined;
+  return {
+    run(params, db) {
+      if (compiled) return compiled.run(params, db);
+      compiling ??= CompiledQuery.compile(query, parameters).then((done) => (compiled = done));
+      return compiling.then((done) => done.run(params, db));
+    },
+  };
 }

@@ -158,92 +158,125 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     this.connection = pgtypedConnection(this.db);
   }
 
-  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw toDatabaseError(error, operation);
-    }
+  /** `operation` names the call in an error; it is only built when there is one. */
+  private run<T>(operation: () => string, work: () => Promise<T>): Promise<T> {
+    return work().catch((error: unknown) => {
+      throw toDatabaseError(error, operation());
+    });
   }
 
   getSecret(key: string): Promise<SecretRecord | undefined> {
-    return this.run(`Reading secret ${describeKey(key)}`, async () => {
-      const [row] = await (await statements.getSecret()).run({ key }, this.db);
-      return row && toRecord(row);
-    });
+    return this.run(
+      () => `Reading secret ${describeKey(key)}`,
+      async () => {
+        const [row] = await statements.getSecret.run({ key }, this.db);
+        return row && toRecord(row);
+      },
+    );
   }
 
   getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.run(`Reading ${keys.length} secrets by key`, async () => {
-      const rows = await (await statements.getSecretsByKeys()).run({ keys: [...keys] }, this.db);
-      return rows.map(toRecord);
-    });
+    return this.run(
+      () => `Reading ${keys.length} secrets by key`,
+      async () => {
+        const rows = await statements.getSecretsByKeys.run({ keys: [...keys] }, this.db);
+        return rows.map(toRecord);
+      },
+    );
   }
 
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]> {
-    return this.run(`Listing secrets with prefix ${describeKey(prefix)}`, async () => {
-      // A key range rather than LIKE: no escaping of % _ \, and an index range scan even under a generic plan.
-      const upperBound = prefixUpperBound(prefix);
-      const rows =
-        upperBound === undefined
-          ? await (await statements.listSecretsFrom()).run({ lowerBound: prefix }, this.db)
-          : await (await statements.listSecretsInRange()).run({ lowerBound: prefix, upperBound }, this.db);
-      return rows.map(toRecord);
-    });
+    return this.run(
+      () => `Listing secrets with prefix ${describeKey(prefix)}`,
+      async () => {
+        // A key range rather than LIKE: no escaping of % _ \, and an index range scan even under a generic plan.
+        const upperBound = prefixUpperBound(prefix);
+        const rows =
+          upperBound === undefined
+            ? await statements.listSecretsFrom.run({ lowerBound: prefix }, this.db)
+            : await statements.listSecretsInRange.run({ lowerBound: prefix, upperBound }, this.db);
+        return rows.map(toRecord);
+      },
+    );
   }
 
   upsertSecret(key: string, value: StoredValue): Promise<{ version: number }> {
-    return this.run(`Writing secret ${describeKey(key)}`, async () => {
-      const [row] = await (await statements.upsertSecret()).run({ key, ...value }, this.db);
-      return { version: row.version };
-    });
+    return this.run(
+      () => `Writing secret ${describeKey(key)}`,
+      async () => {
+        const [row] = await statements.upsertSecret.run({ key, ...value }, this.db);
+        return { version: row.version };
+      },
+    );
   }
 
   writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined> {
-    return this.run(`Writing secret ${describeKey(key)} at version ${ifVersion}`, async () => {
-      const [row] =
-        ifVersion === 0
-          ? await (await statements.insertSecretIfAbsent()).run({ key, ...value }, this.db)
-          : await (await statements.updateSecretIfVersion()).run({ key, ifVersion, ...value }, this.db);
-      return row && { version: row.version };
-    });
+    return this.run(
+      () => `Writing secret ${describeKey(key)} at version ${ifVersion}`,
+      async () => {
+        const [row] =
+          ifVersion === 0
+            ? await statements.insertSecretIfAbsent.run({ key, ...value }, this.db)
+            : await statements.updateSecretIfVersion.run({ key, ifVersion, ...value }, this.db);
+        return row && { version: row.version };
+      },
+    );
   }
 
   upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]> {
     if (entries.length === 0) return Promise.resolve([]);
-    return this.run(`Writing ${entries.length} secrets`, async () => {
-      const rows = await (await statements.upsertSecrets()).run({ entries: entriesDocument(entries) }, this.db);
-      return rows.map((row) => ({ key: row.key, version: row.version }));
-    });
+    return this.run(
+      () => `Writing ${entries.length} secrets`,
+      async () => {
+        const rows = await statements.upsertSecrets.run({ entries: entriesDocument(entries) }, this.db);
+        return rows.map((row) => ({ key: row.key, version: row.version }));
+      },
+    );
   }
 
   listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]> {
-    return this.run('Listing secrets to re-encrypt', async () => {
-      const rows = await (await statements.listSecretsToRotate()).run({ activeKeyId, afterKey, limit }, this.db);
-      return rows.map(toRecord);
-    });
+    return this.run(
+      () => 'Listing secrets to re-encrypt',
+      async () => {
+        const rows = await statements.listSecretsToRotate.run({ activeKeyId, afterKey, limit }, this.db);
+        return rows.map(toRecord);
+      },
+    );
   }
 
   reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean> {
-    return this.run(`Re-encrypting secret ${describeKey(key)}`, async () => {
-      const rows = await (await statements.reencryptSecret()).run({ key, version, ...value }, this.db);
-      return rows.length > 0;
-    });
+    return this.run(
+      () => `Re-encrypting secret ${describeKey(key)}`,
+      async () => {
+        const rows = await statements.reencryptSecret.run({ key, version, ...value }, this.db);
+        return rows.length > 0;
+      },
+    );
   }
 
   deleteSecret(key: string): Promise<boolean> {
-    return this.run(`Deleting secret ${describeKey(key)}`, async () => {
-      const rows = await (await statements.deleteSecret()).run({ key }, this.db);
-      return rows.length > 0;
-    });
+    return this.run(
+      () => `Deleting secret ${describeKey(key)}`,
+      async () => {
+        const rows = await statements.deleteSecret.run({ key }, this.db);
+        return rows.length > 0;
+      },
+    );
   }
 
   countSecretsByEncryption(): Promise<EncryptionUsage[]> {
-    return this.run('Counting secrets by encryption key', async () => {
-      const rows = await countSecretsByEncryption.run(undefined, this.connection);
-      return rows.map((row) => ({ encoding: row.encoding as SecretEncoding, keyId: row.keyId, secrets: row.secrets }));
-    });
+    return this.run(
+      () => 'Counting secrets by encryption key',
+      async () => {
+        const rows = await countSecretsByEncryption.run(undefined, this.connection);
+        return rows.map((row) => ({
+          encoding: row.encoding as SecretEncoding,
+          keyId: row.keyId,
+          secrets: row.secrets,
+        }));
+      },
+    );
   }
 
   async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {

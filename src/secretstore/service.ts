@@ -181,13 +181,20 @@ export class SecretStore {
   }
 
   /** A read, attempted again after a lost connection: reading twice changes nothing. */
-  private async read<T>(work: () => Promise<T>): Promise<T> {
+  private read<T>(work: () => Promise<T>): Promise<T> {
+    // The first attempt costs no extra async frame: most reads succeed.
+    return work().catch((error: unknown) => this.readAgain(work, error));
+  }
+
+  private async readAgain<T>(work: () => Promise<T>, firstError: unknown): Promise<T> {
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
+      if (attempt >= this.retry.attempts || !isTransient(error)) throw error;
+      await pause(this.retry, attempt);
       try {
         return await work();
-      } catch (error) {
-        if (attempt >= this.retry.attempts || !isTransient(error)) throw error;
-        await pause(this.retry, attempt);
+      } catch (next) {
+        error = next;
       }
     }
   }
