@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { type PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 
 import { statementName, toDatabase } from '../../src/database/adapters';
@@ -24,7 +24,7 @@ describe('named prepared statements', () => {
     // A pool of one connection: every query below runs in the same session.
     const pool = mode === 'server' ? createPool({ connectionString: url }, { max: 1 }) : undefined;
     try {
-      const repository = new PostgresSecretStoreRepository(pool ?? (handle as PGlite));
+      const repository = new PostgresSecretStoreRepository(pool ?? handle);
       await repository.upsertSecret('a', plain('{"n":1}'));
       await repository.upsertSecret('a', plain('{"n":2}'));
       await repository.getSecret('a');
@@ -32,7 +32,7 @@ describe('named prepared statements', () => {
         await tx.getSecretsByKeys(['a']);
       });
 
-      const names = await preparedNames(pool ?? (handle as PGlite));
+      const names = await preparedNames(pool ?? handle);
       if (mode === 'server') {
         // Two upserts, one read, one read by keys: three statements, each prepared once.
         expect(names).toHaveLength(3);
