@@ -10,6 +10,9 @@ import { storeLocation } from '../../src/secretstore/create';
 
 const Token = z.object({ token: z.string() });
 
+// Each test creates and opens a PGlite database on disk: a few seconds alone, more beside other test files.
+jest.setTimeout(60_000);
+
 let dataDir: string;
 beforeEach(() => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'secretstore-embedded-'));
