@@ -1,3 +1,4 @@
+import { PostgresSecretStoreRepository, SecretStore } from '../../src';
 import { startBackendKiller, type KillReport } from './support/backend-killer';
 import { APPLICATION_POOL, SERVER_URL, useScratchStore } from './support/scratch-store';
 import {
@@ -80,4 +81,34 @@ test(`${READS} reads from ${WORKERS} workers while backends are killed: right va
 
 test('the same store serves 100 writes and 100 reads once the kills stop', async () => {
   await exerciseStore(scratch().store, 'after-kills', 100);
+});
+
+// With retries the store usually absorbs every kill, so the tests above may see no failure at all. Without
+// them the kills must surface, and every one of them typed, with the same guarantees on what is stored.
+test(`without retries, writes under the same kills fail typed, and acknowledged writes still stay`, async () => {
+  const { pool, encryption, database } = scratch();
+  const store = new SecretStore(new PostgresSecretStoreRepository(pool), { encryption, retry: { attempts: 1 } });
+  const killer = await startBackendKiller(SERVER_URL, database.name, KILL_INTERVAL_MS);
+  const startedAt = Date.now();
+  let unretried: WriteLoadResult;
+  let kills: KillReport;
+  try {
+    unretried = await startWriteLoad(store, {
+      workers: WORKERS,
+      keepGoing: (progress) => progress.attempted < WRITES / 2,
+      pauseAfterFailureMs: 0,
+      prefix: 'unretried.',
+    }).finished;
+  } finally {
+    kills = await killer.stop();
+  }
+  console.log(
+    `[killed-connections] writes without retries: ${unretried.acknowledged.length} acknowledged, ` +
+      `${unretried.failed.length} failed (${countByCode(unretried.failed)}); ${summary(kills, startedAt)}`,
+  );
+
+  expect(kills.terminated).toBeGreaterThan(0);
+  expect(unretried.failed.length).toBeGreaterThan(0);
+  expect(unretried.acknowledged.length + unretried.failed.length).toBe(WRITES / 2);
+  await expectWritesKept(store, unretried, 'killed-connections, no retries');
 });

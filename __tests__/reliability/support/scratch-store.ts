@@ -8,6 +8,7 @@ import {
   parseEncryptionKeys,
   PostgresSecretStoreRepository,
   SecretStore,
+  type KeyringOptions,
   type PoolOptions,
 } from '../../../src';
 
@@ -25,6 +26,8 @@ export interface ScratchStore {
   database: ScratchDatabase;
   store: SecretStore;
   pool: Pool;
+  /** The store's keyring, for another store over the same pool with other options. */
+  encryption: KeyringOptions;
 }
 
 /** A fresh database on SERVER_URL's server, migrated with the package's own migrate(). */
@@ -53,7 +56,8 @@ export function useScratchStore(
     const database = await createMigratedDatabase();
     const pool = createPool({ connectionString: database.url }, options);
     const encryption = parseEncryptionKeys(`k1:${generateEncryptionKey()}`);
-    opened = { database, pool, store: new SecretStore(new PostgresSecretStoreRepository(pool), { encryption }) };
+    const store = new SecretStore(new PostgresSecretStoreRepository(pool), { encryption });
+    opened = { database, pool, store, encryption };
   }, 60_000);
   afterAll(async () => {
     await opened?.pool.end();

@@ -16,7 +16,7 @@ export const ALLOWED_FAILURE_CODES: readonly string[] = [
 export const LoadValue = z.object({ worker: z.number(), i: z.number(), nonce: z.string() });
 export type LoadValue = z.infer<typeof LoadValue>;
 
-/** Keys of the write load start with this; nothing else in a test file's database does. */
+/** Keys of a write load start with this, unless told otherwise; nothing else in a test file's database does. */
 const LOAD_PREFIX = 'w';
 
 export interface WriteOutcome {
@@ -51,9 +51,12 @@ export interface WriteLoadOptions {
   keepGoing(progress: Readonly<WriteProgress>): boolean;
   /** A worker's pause after a failed write, as an application backs off before trying again. */
   pauseAfterFailureMs: number;
+  /** Where this load's keys start, to keep two loads in one database apart. Default `w`. */
+  prefix?: string;
 }
 
 export interface WriteLoadResult {
+  prefix: string;
   acknowledged: AcknowledgedWrite[];
   failed: FailedWrite[];
 }
@@ -64,14 +67,14 @@ export interface WriteLoad {
   finished: Promise<WriteLoadResult>;
 }
 
-/** Workers write distinct keys `w{worker}.{i}`, each once, recording every acknowledgement and failure. */
+/** Workers write distinct keys `{prefix}{worker}.{i}`, each once, recording every acknowledgement and failure. */
 export function startWriteLoad(store: SecretStore, options: WriteLoadOptions): WriteLoad {
   const progress: WriteProgress = { attempted: 0, acknowledged: 0, failed: 0 };
-  const result: WriteLoadResult = { acknowledged: [], failed: [] };
+  const result: WriteLoadResult = { prefix: options.prefix ?? LOAD_PREFIX, acknowledged: [], failed: [] };
   const workers = Array.from({ length: options.workers }, async (_, worker) => {
     for (let i = 0; options.keepGoing(progress); i++) {
       progress.attempted++;
-      const key = `${LOAD_PREFIX}${worker}.${i}`;
+      const key = `${result.prefix}${worker}.${i}`;
       const value: LoadValue = { worker, i, nonce: randomBytes(8).toString('hex') };
       const startedAt = Date.now();
       try {
@@ -133,8 +136,8 @@ export interface WriteAudit {
 
 /** Reads every key of the load back through `store` and compares it with what each write sent. */
 async function auditWrites(store: SecretStore, load: WriteLoadResult): Promise<WriteAudit> {
-  const stored = await withinDeadline('getSecrets(load)', store.getSecrets(LoadValue, LOAD_PREFIX));
-  const metadata = await withinDeadline('listSecrets(load)', store.listSecrets(LOAD_PREFIX));
+  const stored = await withinDeadline('getSecrets(load)', store.getSecrets(LoadValue, load.prefix));
+  const metadata = await withinDeadline('listSecrets(load)', store.listSecrets(load.prefix));
   const values = new Map(stored.map((entry) => [entry.key, entry.value]));
   const versions = new Map(metadata.map((entry) => [entry.key, entry.version]));
 
