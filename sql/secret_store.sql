@@ -72,7 +72,7 @@ RETURNING key;
 /*
   @name CountSecretsByEncryption
 */
-SELECT encoding, key_id AS "keyId", count(*)::int AS "secrets!"
+SELECT encoding, key_id AS "keyId", count(*)::int AS secrets
 FROM secret_store
 GROUP BY encoding, key_id
 ORDER BY encoding, key_id;

@@ -1,6 +1,8 @@
 import { CompiledQuery } from '../../src/database/compiled-query';
 import type { Database } from '../../src/database/queryable';
-import { countSecretsByEncryption, getSecret, updateSecretIfVersion } from '../../src/generated/secret_store.queries';
+import { PreparedQuery } from '@pgtyped/runtime';
+
+import { getSecret, updateSecretIfVersion } from '../../src/generated/secret_store.queries';
 
 /** A Database that records the statements it is given and answers with `rows`. */
 function recordingDatabase(rows: unknown[] = []) {
@@ -60,6 +62,13 @@ describe('CompiledQuery', () => {
   });
 
   it('refuses a query whose result columns pgtyped would rename', async () => {
-    await expect(CompiledQuery.compile(countSecretsByEncryption, [])).rejects.toThrow('renames result columns');
+    // What pgtyped generates for `SELECT count(*)::int AS "secrets!" FROM secret_store`.
+    const suffixed = new PreparedQuery<void, { secrets: number }>({
+      usedParamSet: {},
+      params: [],
+      statement: 'SELECT count(*)::int AS "secrets!" FROM secret_store',
+    });
+
+    await expect(CompiledQuery.compile(suffixed, [])).rejects.toThrow('renames result columns');
   });
 });

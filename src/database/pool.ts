@@ -1,6 +1,6 @@
 import { Pool, type PoolConfig } from 'pg';
 
-import { SecretStoreConfigError } from '../errors';
+import { nonNegativeInteger, positiveInteger } from '../settings';
 import type { DatabaseConfig } from './config';
 
 export interface PoolOptions {
@@ -22,26 +22,18 @@ export interface PoolOptions {
 export function createPool(config: DatabaseConfig, options: PoolOptions = {}): Pool {
   const poolConfig: PoolConfig = {
     ...config,
-    max: wholeNumber('pool.max', options.max, 10, 1),
-    connectionTimeoutMillis: wholeNumber('pool.connectionTimeoutMillis', options.connectionTimeoutMillis, 10_000, 1),
+    max: positiveInteger('pool.max', options.max, 10),
+    connectionTimeoutMillis: positiveInteger('pool.connectionTimeoutMillis', options.connectionTimeoutMillis, 10_000),
     // TCP keepalive notices a peer that vanished without closing the connection (a host or network failure).
     keepAlive: true,
     application_name: '@kongflow/secretstore',
   };
   if (options.statementTimeoutMillis !== undefined) {
-    poolConfig.statement_timeout = wholeNumber('pool.statementTimeoutMillis', options.statementTimeoutMillis, 0, 0);
+    poolConfig.statement_timeout = nonNegativeInteger('pool.statementTimeoutMillis', options.statementTimeoutMillis, 0);
   }
   const pool = new Pool(poolConfig);
   pool.on('error', () => {
     // An idle client failed; the pool has already removed it. Nothing to print: the library stays silent.
   });
   return pool;
-}
-
-function wholeNumber(setting: string, value: number | undefined, fallback: number, minimum: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < minimum) {
-    throw new SecretStoreConfigError(setting, `must be a whole number ≥ ${minimum}`);
-  }
-  return value;
 }

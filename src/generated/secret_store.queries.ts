@@ -299,7 +299,7 @@ export type ICountSecretsByEncryptionParams = void;
 export interface ICountSecretsByEncryptionResult {
   encoding: string;
   keyId: string | null;
-  secrets: number;
+  secrets: number | null;
 }
 
 /** 'CountSecretsByEncryption' query type */
@@ -308,12 +308,12 @@ export interface ICountSecretsByEncryptionQuery {
   result: ICountSecretsByEncryptionResult;
 }
 
-const countSecretsByEncryptionIR: any = {"usedParamSet":{},"params":[],"statement":"SELECT encoding, key_id AS \"keyId\", count(*)::int AS \"secrets!\"\nFROM secret_store\nGROUP BY encoding, key_id\nORDER BY encoding, key_id"};
+const countSecretsByEncryptionIR: any = {"usedParamSet":{},"params":[],"statement":"SELECT encoding, key_id AS \"keyId\", count(*)::int AS secrets\nFROM secret_store\nGROUP BY encoding, key_id\nORDER BY encoding, key_id"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT encoding, key_id AS "keyId", count(*)::int AS "secrets!"
+ * SELECT encoding, key_id AS "keyId", count(*)::int AS secrets
  * FROM secret_store
  * GROUP BY encoding, key_id
  * ORDER BY encoding, key_id

@@ -1,5 +1,3 @@
-import type { IDatabaseConnection } from '@pgtyped/runtime';
-
 import { toDatabase, type DatabaseOptions } from '../database/adapters';
 import { compiledOnce } from '../database/compiled-query';
 import { toDatabaseError } from '../database/driver-errors';
@@ -107,19 +105,6 @@ function toRecord(row: IGetSecretResult): SecretRecord {
 }
 
 /**
- * pgtyped's connection type wants a numeric rowCount; our Queryable may leave it out. Every statement
- * pgtyped sends is one of the fixed texts of sql/secret_store.sql, so each can be prepared once per connection.
- */
-function pgtypedConnection(db: Database): IDatabaseConnection {
-  return {
-    async query(text: string, values: unknown[]) {
-      const result = await db.statement(text, values);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
-    },
-  };
-}
-
-/**
  * The entries of a bulk write as one JSON array of `{ key, encoding, key_id, value }`, read by
  * jsonb_to_recordset. Each value is JSON text already, so it is spliced in as it is: no escaping into a text
  * array element, and the server parses one document instead of casting ten thousand texts.
@@ -145,17 +130,16 @@ const statements = {
   deleteSecret: compiledOnce(deleteSecret, ['key']),
   listSecretsToRotate: compiledOnce(listSecretsToRotate, ['activeKeyId', 'afterKey', 'limit']),
   reencryptSecret: compiledOnce(reencryptSecret, ['key', 'version', 'valueJson', 'encoding', 'keyId']),
+  countSecretsByEncryption: compiledOnce(countSecretsByEncryption, []),
 };
 
 /** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
 export class PostgresSecretStoreRepository implements SecretStoreRepository {
   private readonly db: Database;
-  private readonly connection: IDatabaseConnection;
 
   /** `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`. */
   constructor(db: DatabaseInput | Database, options: DatabaseOptions = {}) {
     this.db = toDatabase(db, options);
-    this.connection = pgtypedConnection(this.db);
   }
 
   /** `operation` names the call in an error; it is only built when there is one. */
@@ -269,11 +253,12 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Counting secrets by encryption key',
       async () => {
-        const rows = await countSecretsByEncryption.run(undefined, this.connection);
+        const rows = await statements.countSecretsByEncryption.run(undefined, this.db);
         return rows.map((row) => ({
           encoding: row.encoding as SecretEncoding,
           keyId: row.keyId,
-          secrets: row.secrets,
+          // count(*) is never null; pgtyped types every expression as nullable.
+          secrets: row.secrets ?? 0,
         }));
       },
     );

@@ -13,6 +13,7 @@ import {
   describeKey,
 } from '../errors';
 import type { SecretStoreLogger } from '../logger';
+import { nonNegativeInteger, positiveInteger } from '../settings';
 import { toSecretJson, type JsonValueLimits } from './json-value';
 import { assertValidKey, assertValidPrefix } from './keys';
 import type { EncryptionUsage, SecretRecord, SecretStoreRepository } from './repository';
@@ -117,12 +118,10 @@ function retryPolicy(options: RetryOptions | undefined): RetryPolicy {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new SecretStoreConfigError('retry', 'must be { attempts, delayMillis }');
   }
-  const attempts = positiveInteger('retry.attempts', options?.attempts, DEFAULT_RETRY_ATTEMPTS);
-  const delayMillis = options?.delayMillis ?? DEFAULT_RETRY_DELAY_MILLIS;
-  if (!Number.isSafeInteger(delayMillis) || delayMillis < 0) {
-    throw new SecretStoreConfigError('retry.delayMillis', 'must be a whole number of milliseconds ≥ 0');
-  }
-  return { attempts, delayMillis };
+  return {
+    attempts: positiveInteger('retry.attempts', options?.attempts, DEFAULT_RETRY_ATTEMPTS),
+    delayMillis: nonNegativeInteger('retry.delayMillis', options?.delayMillis, DEFAULT_RETRY_DELAY_MILLIS),
+  };
 }
 
 /** The connection was lost (or never made): worth another attempt, unlike a write whose outcome is unknown. */
@@ -134,13 +133,6 @@ function pause(policy: RetryPolicy, attempt: number): Promise<void> {
   // Full jitter between half and all of the doubled delay keeps many clients from retrying in step.
   const ceiling = policy.delayMillis * 2 ** (attempt - 1);
   return new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
-}
-
-function positiveInteger(setting: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new SecretStoreConfigError(setting, 'must be a positive integer');
-  return value;
 }
 
 const releasers = new WeakMap<SecretStore, () => Promise<void>>();
@@ -203,36 +195,40 @@ export class SecretStore {
    * The version `key` has if it holds exactly the write `stored` (its ciphertext, whose random nonce no other
    * write repeats); undefined when it does not, or when that cannot be told (plaintext, or no answer).
    */
-  private async landedVersion(key: string, stored: StoredValue): Promise<number | undefined> {
+  private async landedVersion(key: string, stored: StoredValue): Promise<{ version: number } | undefined> {
     if (!this.codec.identifiesWrites) return undefined;
     try {
       const current = await this.read(() => this.repository.getSecret(key));
-      return current && this.codec.isSameWrite(current, stored) ? current.version : undefined;
+      return current && this.codec.isSameWrite(current, stored) ? { version: current.version } : undefined;
     } catch {
       return undefined;
     }
   }
 
   /**
-   * Runs a write whose repeat leaves the same value (an upsert): after a lost connection it is sent again,
-   * unless the store can see that the lost attempt landed. `landed` tells that (undefined: cannot tell).
+   * Sends a write, and sends it again after a lost connection only where that is safe. When nothing reached
+   * the server it is resent, up to the attempts of the retry policy. When it may have reached the server,
+   * `landed` (if given) looks for it in the row: found, its result ends the call; not found, the write is
+   * resent only if `resendAfterLoss` (a write whose repeat leaves the same value), else the outcome is unknown.
    */
-  private async idempotentWrite<T>(
+  private async sendWrite<T>(
     operation: string,
     key: string | undefined,
-    write: () => Promise<T>,
-    landed: () => Promise<T | undefined>,
+    send: () => Promise<T>,
+    afterLoss: { landed?: () => Promise<T | undefined>; resendAfterLoss: boolean },
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await write();
+        return await send();
       } catch (error) {
         if (!isTransient(error)) throw error;
         if (error.requestSent) {
-          const result = await landed();
-          if (result !== undefined) return result;
+          const landed = await afterLoss.landed?.();
+          if (landed !== undefined) return landed;
+          if (!afterLoss.resendAfterLoss || attempt >= this.retry.attempts) throw outcomeUnknown(operation, key);
+        } else if (attempt >= this.retry.attempts) {
+          throw error;
         }
-        if (attempt >= this.retry.attempts) throw error.requestSent ? outcomeUnknown(operation, key) : error;
         await pause(this.retry, attempt);
       }
     }
@@ -335,14 +331,11 @@ export class SecretStore {
       }
       const stored = this.encodeForWrite(key, value);
       if (ifVersion === undefined) {
-        return this.idempotentWrite(
+        return this.sendWrite(
           'Writing secret',
           key,
           async () => ({ version: (await this.repository.upsertSecret(key, stored)).version }),
-          async () => {
-            const version = await this.landedVersion(key, stored);
-            return version === undefined ? undefined : { version };
-          },
+          { landed: () => this.landedVersion(key, stored), resendAfterLoss: true },
         );
       }
       return this.compareAndSet(key, stored, ifVersion);
@@ -355,25 +348,15 @@ export class SecretStore {
    * otherwise SecretWriteOutcomeUnknownError, and the caller reads and decides.
    */
   private async compareAndSet(key: string, stored: StoredValue, ifVersion: number): Promise<{ version: number }> {
-    for (let attempt = 1; ; attempt++) {
-      let written: { version: number } | undefined;
-      try {
-        written = await this.repository.writeSecretIfVersion(key, stored, ifVersion);
-      } catch (error) {
-        if (!isTransient(error)) throw error;
-        if (error.requestSent) {
-          const version = await this.landedVersion(key, stored);
-          if (version !== undefined) return { version };
-          throw outcomeUnknown('Writing secret', key);
-        }
-        if (attempt >= this.retry.attempts) throw error;
-        await pause(this.retry, attempt);
-        continue;
-      }
-      if (written) return { version: written.version };
-      const current = await this.read(() => this.repository.getSecret(key));
-      throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
-    }
+    const written = await this.sendWrite(
+      'Writing secret',
+      key,
+      () => this.repository.writeSecretIfVersion(key, stored, ifVersion),
+      { landed: () => this.landedVersion(key, stored), resendAfterLoss: false },
+    );
+    if (written) return { version: written.version };
+    const current = await this.read(() => this.repository.getSecret(key));
+    throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
   }
 
   /**
@@ -394,11 +377,14 @@ export class SecretStore {
           return { key: entry.key, value };
         });
         // One statement, all or none: if the lost attempt landed, every row holds its own new ciphertext.
-        return this.idempotentWrite(
+        return this.sendWrite(
           `Writing ${encoded.length} secrets`,
           undefined,
           () => this.repository.upsertSecrets(encoded),
-          () => this.landedVersions(encoded),
+          {
+            landed: () => this.landedVersions(encoded),
+            resendAfterLoss: true,
+          },
         );
       },
       countResults,
@@ -448,16 +434,9 @@ export class SecretStore {
       async () => {
         assertValidKey(key);
         // Sent again after a lost acknowledgement, a delete could not say whether it deleted: never resent.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await this.repository.deleteSecret(key);
-          } catch (error) {
-            if (!isTransient(error)) throw error;
-            if (error.requestSent) throw outcomeUnknown('Deleting secret', key);
-            if (attempt >= this.retry.attempts) throw error;
-            await pause(this.retry, attempt);
-          }
-        }
+        return this.sendWrite('Deleting secret', key, () => this.repository.deleteSecret(key), {
+          resendAfterLoss: false,
+        });
       },
       deletedOrNot,
     );
