@@ -2,8 +2,23 @@ import { Client } from 'pg';
 
 import { sleep } from './watchdog';
 
+/** Today's interval on a fast machine, and the floor everywhere: no machine gets a gentler rate than this. */
+export const KILL_INTERVAL_FLOOR_MS = 50;
+/**
+ * The interval in connection costs, so that the fault rate relative to the machine's speed is fixed, not the
+ * interval: 50 ms is about 14 of them where a connection costs 3.5 ms, so such a machine stays at the floor.
+ */
+export const KILL_INTERVAL_IN_CONNECTION_COSTS = 12;
+
+/** The kill interval for a machine where opening a connection costs `connectionCostMs`. */
+export function killIntervalFor(connectionCostMs: number): number {
+  return Math.max(KILL_INTERVAL_FLOOR_MS, Math.round(KILL_INTERVAL_IN_CONNECTION_COSTS * connectionCostMs));
+}
+
 export interface KillReport {
   ticks: number;
+  /** Ticks that terminated at least one backend: kills that landed on a live connection. */
+  killingTicks: number;
   /** Backends pg_terminate_backend reported as signalled. */
   terminated: number;
   /** The first failure of the killer's own connection or query: it must keep working throughout. */
@@ -11,6 +26,8 @@ export interface KillReport {
 }
 
 export interface BackendKiller {
+  /** Live counts, for a load that goes on until enough kills have landed. */
+  progress: Readonly<KillReport>;
   stop(): Promise<KillReport>;
 }
 
@@ -31,7 +48,7 @@ export async function startBackendKiller(
   intervalMs: number,
 ): Promise<BackendKiller> {
   const client = new Client({ connectionString: serverUrl, application_name: 'reliability-killer' });
-  const report: KillReport = { ticks: 0, terminated: 0, firstFailure: undefined };
+  const report: KillReport = { ticks: 0, killingTicks: 0, terminated: 0, firstFailure: undefined };
   client.on('error', (error) => {
     // A lost admin connection fails the ticks after it; the report carries the reason.
     report.firstFailure ??= error.message;
@@ -42,7 +59,9 @@ export async function startBackendKiller(
     while (!stopping) {
       try {
         const { rows } = await client.query<{ terminated: boolean }>(TERMINATE_BACKENDS, [databaseName]);
-        report.terminated += rows.filter((row) => row.terminated).length;
+        const terminated = rows.filter((row) => row.terminated).length;
+        report.terminated += terminated;
+        if (terminated > 0) report.killingTicks++;
       } catch (error) {
         report.firstFailure ??= error instanceof Error ? error.message : String(error);
       }
@@ -51,6 +70,7 @@ export async function startBackendKiller(
     }
   })();
   return {
+    progress: report,
     async stop() {
       stopping = true;
       await loop;

@@ -11,9 +11,25 @@ import {
   type KeyringOptions,
   type PoolOptions,
 } from '../../../src';
+import { startDelayingProxy, type DelayingProxy } from './delaying-proxy';
 
 /** The server the suite loads, breaks and restarts; its `postgres` database serves admin connections. */
 export const SERVER_URL = process.env.RELIABILITY_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * RELIABILITY_CONNECT_DELAY_MS: when set, the stores under test connect through a loopback proxy that delays
+ * each connection's first answer by that much, to run the suite as on a machine where connecting is slow.
+ */
+export const CONNECT_DELAY_MS = parseConnectDelay(process.env.RELIABILITY_CONNECT_DELAY_MS);
+
+function parseConnectDelay(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  const delay = Number(text);
+  if (!Number.isInteger(delay) || delay < 0) {
+    throw new Error(`RELIABILITY_CONNECT_DELAY_MS must be a whole number of milliseconds, not "${text}"`);
+  }
+  return delay;
+}
 
 /** An application's pool under load: fewer connections than workers, and no wait or statement unbounded. */
 export const APPLICATION_POOL: PoolOptions = {
@@ -24,6 +40,8 @@ export const APPLICATION_POOL: PoolOptions = {
 
 export interface ScratchStore {
   database: ScratchDatabase;
+  /** Where the store's pool connects: the database, or the delaying proxy in front of it. */
+  applicationUrl: string;
   store: SecretStore;
   pool: Pool;
   /** The store's keyring, for another store over the same pool with other options. */
@@ -44,7 +62,8 @@ async function createMigratedDatabase(): Promise<ScratchDatabase> {
 
 /**
  * Registers beforeAll/afterAll for a scratch database of this file and one store over it, built the way an
- * application builds one: the package's pool with `options`, encrypted. Returns a getter for both.
+ * application builds one: the package's pool with `options`, encrypted, connecting through the delaying proxy
+ * when CONNECT_DELAY_MS is set. Returns a getter for both.
  * `beforeDrop` runs after the pool is ended, before the database is dropped.
  */
 export function useScratchStore(
@@ -52,15 +71,19 @@ export function useScratchStore(
   hooks: { beforeDrop?: () => Promise<void> } = {},
 ): () => ScratchStore {
   let opened: ScratchStore | undefined;
+  let proxy: DelayingProxy | undefined;
   beforeAll(async () => {
     const database = await createMigratedDatabase();
-    const pool = createPool({ connectionString: database.url }, options);
+    if (CONNECT_DELAY_MS > 0) proxy = await startDelayingProxy(database.url, CONNECT_DELAY_MS);
+    const applicationUrl = proxy?.url ?? database.url;
+    const pool = createPool({ connectionString: applicationUrl }, options);
     const encryption = parseEncryptionKeys(`k1:${generateEncryptionKey()}`);
     const store = new SecretStore(new PostgresSecretStoreRepository(pool), { encryption });
-    opened = { database, pool, store, encryption };
+    opened = { database, applicationUrl, pool, store, encryption };
   }, 60_000);
   afterAll(async () => {
     await opened?.pool.end();
+    await proxy?.close();
     await hooks.beforeDrop?.();
     await opened?.database.drop();
   }, 90_000);

@@ -57,6 +57,8 @@ export interface WriteLoadOptions {
 
 export interface WriteLoadResult {
   prefix: string;
+  /** Writes issued: each one is acknowledged or failed. */
+  attempted: number;
   acknowledged: AcknowledgedWrite[];
   failed: FailedWrite[];
 }
@@ -70,7 +72,7 @@ export interface WriteLoad {
 /** Workers write distinct keys `{prefix}{worker}.{i}`, each once, recording every acknowledgement and failure. */
 export function startWriteLoad(store: SecretStore, options: WriteLoadOptions): WriteLoad {
   const progress: WriteProgress = { attempted: 0, acknowledged: 0, failed: 0 };
-  const result: WriteLoadResult = { prefix: options.prefix ?? LOAD_PREFIX, acknowledged: [], failed: [] };
+  const result: WriteLoadResult = { prefix: options.prefix ?? LOAD_PREFIX, attempted: 0, acknowledged: [], failed: [] };
   const workers = Array.from({ length: options.workers }, async (_, worker) => {
     for (let i = 0; options.keepGoing(progress); i++) {
       progress.attempted++;
@@ -88,30 +90,37 @@ export function startWriteLoad(store: SecretStore, options: WriteLoadOptions): W
       }
     }
   });
-  return { progress, finished: Promise.all(workers).then(() => result) };
+  const finished = Promise.all(workers).then(() => {
+    result.attempted = progress.attempted;
+    return result;
+  });
+  return { progress, finished };
 }
 
 export interface ReadLoadResult {
+  attempted: number;
   succeeded: number;
   /** Keys of reads that resolved with anything but the acknowledged value. */
   wrong: string[];
   failed: FailedCall[];
 }
 
-/** `reads` getSecret calls over the acknowledged writes, round robin, from `workers` concurrent workers. */
+/**
+ * getSecret calls over the acknowledged writes, round robin, from `workers` concurrent workers, while
+ * `keepGoing(attempted)` holds; it is asked before every read.
+ */
 export async function runReadLoad(
   store: SecretStore,
   writes: readonly AcknowledgedWrite[],
-  reads: number,
   workers: number,
+  keepGoing: (attempted: number) => boolean,
 ): Promise<ReadLoadResult> {
   if (writes.length === 0) throw new Error('the read load needs acknowledged writes to read');
-  const result: ReadLoadResult = { succeeded: 0, wrong: [], failed: [] };
-  let next = 0;
+  const result: ReadLoadResult = { attempted: 0, succeeded: 0, wrong: [], failed: [] };
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      while (next < reads) {
-        const { key, value } = writes[next++ % writes.length];
+      while (keepGoing(result.attempted)) {
+        const { key, value } = writes[result.attempted++ % writes.length];
         try {
           const read = await withinDeadline(`getSecret(${key})`, store.getSecret(LoadValue, key));
           if (isDeepStrictEqual(read, value)) result.succeeded++;
