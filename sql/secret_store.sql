@@ -32,8 +32,11 @@ ORDER BY key;
 /*
   @name UpsertSecret
 */
-INSERT INTO secret_store (key, value, encoding, key_id)
-VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+INSERT INTO secret_store (key, value, encoding, key_id, version)
+VALUES (
+    :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,
+    COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1
+)
 ON CONFLICT (key) DO UPDATE
 SET value = EXCLUDED.value,
     encoding = EXCLUDED.encoding,
@@ -80,8 +83,11 @@ ORDER BY encoding, key_id;
 /*
   @name InsertSecretIfAbsent
 */
-INSERT INTO secret_store (key, value, encoding, key_id)
-VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+INSERT INTO secret_store (key, value, encoding, key_id, version)
+VALUES (
+    :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,
+    COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1
+)
 ON CONFLICT (key) DO NOTHING
 RETURNING version;
 
@@ -100,9 +106,11 @@ RETURNING version;
 /*
   @name UpsertSecrets
 */
-INSERT INTO secret_store (key, value, encoding, key_id)
-SELECT entry.key, entry.value, entry.encoding, entry.key_id
+INSERT INTO secret_store (key, value, encoding, key_id, version)
+SELECT entry.key, entry.value, entry.encoding, entry.key_id, COALESCE(tombstone.last_version, 0) + 1
 FROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)
+LEFT JOIN secret_store_tombstones AS tombstone ON tombstone.key = entry.key
+ORDER BY entry.key COLLATE "C"
 ON CONFLICT (key) DO UPDATE
 SET value = EXCLUDED.value,
     encoding = EXCLUDED.encoding,
@@ -110,3 +118,18 @@ SET value = EXCLUDED.value,
     version = secret_store.version + 1,
     updated_at = now()
 RETURNING key, version;
+
+/*
+  @name GetKeyFingerprints
+*/
+SELECT key_id AS "keyId", fingerprint
+FROM secret_store_key_fingerprints
+ORDER BY key_id;
+
+/*
+  @name RecordKeyFingerprint
+*/
+INSERT INTO secret_store_key_fingerprints (key_id, fingerprint)
+VALUES (:keyId!, :fingerprint!)
+ON CONFLICT (key_id) DO UPDATE SET key_id = EXCLUDED.key_id
+RETURNING fingerprint;

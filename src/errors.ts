@@ -100,6 +100,35 @@ export class SecretStoreConfigError extends SecretStoreError {
   }
 }
 
+/**
+ * `createSecretStore({ createIfMissing: false })` found no embedded database in the data folder, and created
+ * nothing: no folder, key or database.
+ */
+export class StoreNotFoundError extends SecretStoreError {
+  readonly code = 'STORE_NOT_FOUND';
+
+  constructor(readonly dataDir: string) {
+    super(`No secret store in ${dataDir}: it holds no database yet`);
+  }
+}
+
+/**
+ * A server (or a handle) was given without a keyring: keys are generated only for the embedded database,
+ * never for one that others share. The setting is SECRETSTORE_ENCRYPTION_KEYS, or `encryption`.
+ */
+export class KeyringRequiredError extends SecretStoreConfigError {
+  constructor(
+    /** What needs it: `a PostgreSQL server`, `a store over an application handle`. */
+    readonly where: string,
+  ) {
+    super(
+      'SECRETSTORE_ENCRYPTION_KEYS',
+      `is not set, and ${where} needs a keyring: keys are generated only for the embedded database, never for a ` +
+        "shared one. Set it (see generateEncryptionKey) or pass { encryption } ('none' for plaintext in development)",
+    );
+  }
+}
+
 export class TransactionUnsupportedError extends SecretStoreError {
   readonly code = 'TRANSACTION_UNSUPPORTED';
 
@@ -227,6 +256,67 @@ export class SecretVersionConflictError extends SecretStoreError {
   ) {
     super(
       `Secret ${describeKey(key)} is at version ${currentVersion === 0 ? '0 (absent)' : currentVersion}, not ${expectedVersion === 0 ? '0 (absent)' : expectedVersion}: it changed since it was read`,
+    );
+  }
+}
+
+/**
+ * An argument a caller got wrong (a version that is not a whole number in range, a batch size, a schema
+ * that is not a Standard Schema, a list that is not an array). Nothing was read or written.
+ */
+export class InvalidArgumentError extends SecretStoreError {
+  readonly code = 'INVALID_ARGUMENT';
+
+  constructor(
+    /** The argument, e.g. `ifVersion` or `schema`. */
+    readonly argument: string,
+    readonly problem: string,
+  ) {
+    super(`Invalid argument ${argument}: ${problem}`);
+  }
+}
+
+/** A store handed to `transaction()`'s callback was used after that transaction had ended. */
+export class TransactionClosedError extends SecretStoreError {
+  readonly code = 'TRANSACTION_CLOSED';
+
+  constructor(readonly operation: string) {
+    super(
+      `${operation} was called on a transaction's store after the transaction ended; use the store itself, ` +
+        'or call it inside the transaction callback',
+    );
+  }
+}
+
+/**
+ * The keyring holds a key under an id that the database knows as another key: the fingerprint recorded when
+ * that id first wrote differs. Writing with it would leave values that the real key cannot read.
+ */
+export class EncryptionKeyMismatchError extends SecretStoreError {
+  readonly code = 'ENCRYPTION_KEY_MISMATCH';
+
+  constructor(
+    readonly keyId: string,
+    detail: string,
+  ) {
+    super(`Encryption key ${describeKey(keyId)} is not the key this database knows under that id: ${detail}`);
+  }
+}
+
+/**
+ * `transaction()`'s work resolved, but a statement inside it had failed (its error caught and not rethrown),
+ * which aborts a PostgreSQL transaction: COMMIT rolled everything back, so nothing of the transaction was
+ * written. Rethrow errors inside the work, or let them propagate, so that the transaction fails where it failed.
+ */
+export class TransactionAbortedError extends DatabaseError {
+  override readonly code = 'TRANSACTION_ABORTED';
+
+  constructor() {
+    super(
+      'Committing transaction',
+      '25P02',
+      'a statement inside the transaction had failed, so the database rolled the whole transaction back and ' +
+        'wrote none of it; the work resolved anyway because it caught that error',
     );
   }
 }

@@ -9,6 +9,7 @@ export {
   type SetSecretOptions,
   type SecretStoreOptions,
 } from './secretstore/service';
+export type { EncryptionKeyCheck } from './secretstore/key-fingerprint-check';
 export {
   EncryptionKey,
   generateEncryptionKey,
@@ -27,6 +28,7 @@ export type { SecretStoreOperation, SecretStoreOutcome, SecretStoreTelemetryOpti
 export {
   PostgresSecretStoreRepository,
   type EncryptionUsage,
+  type KeyFingerprint,
   type SecretRecord,
   type SecretStoreRepository,
 } from './secretstore/repository';
@@ -52,8 +54,11 @@ export {
   ConnectionAcquireTimeoutError,
   DatabaseError,
   DatabaseUnavailableError,
+  EncryptionKeyMismatchError,
+  InvalidArgumentError,
   InvalidSecretKeyError,
   InvalidSecretValueError,
+  KeyringRequiredError,
   MigrationChecksumMismatchError,
   MigrationError,
   SchemaNotMigratedError,
@@ -67,6 +72,9 @@ export {
   SecretVersionConflictError,
   SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
+  StoreNotFoundError,
+  TransactionAbortedError,
+  TransactionClosedError,
   TransactionConflictError,
   TransactionUnsupportedError,
 } from './errors';

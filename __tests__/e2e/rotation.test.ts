@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 
+import { Client } from 'pg';
+
 import {
+  createPool,
   DatabaseUnavailableError,
   generateEncryptionKey,
   parseEncryptionKeys,
@@ -51,6 +54,8 @@ function delegatingTo(inner: SecretStoreRepository, overrides: Partial<SecretSto
     reencryptSecret: (key, version, value) => inner.reencryptSecret(key, version, value),
     deleteSecret: (key) => inner.deleteSecret(key),
     countSecretsByEncryption: () => inner.countSecretsByEncryption(),
+    getKeyFingerprints: () => inner.getKeyFingerprints(),
+    recordKeyFingerprint: (keyId, fingerprint) => inner.recordKeyFingerprint(keyId, fingerprint),
     transaction: (work) => inner.transaction(work),
     ...overrides,
   };
@@ -311,5 +316,42 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
       failed: [{ key: orphanKey, code: 'SECRET_DECRYPTION_FAILED' }],
     });
     expect(await rows([orphanKey])).toEqual([orphanBefore]);
+  });
+
+  it('reports a row locked past the statement timeout as failed and rotates the rest', async () => {
+    const { mode, url } = testDatabase();
+    if (mode !== 'server') {
+      // PGlite is one session: no other connection can hold a row lock while rotation runs.
+      expect(mode).toBe('pglite');
+      return;
+    }
+    const seeded = await seed(onlyK1(), 6);
+    const [lockedKey] = [...seeded.keys()].sort().slice(2, 3);
+    const pool = createPool({ connectionString: url }, { max: 2, statementTimeoutMillis: 300 });
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM secret_store WHERE key = $1 FOR UPDATE', [lockedKey]);
+
+      const rotating = new SecretStore(new PostgresSecretStoreRepository(pool), {
+        encryption: parseEncryptionKeys(`k2:${k2},k1:${k1}`),
+      });
+      const result = await rotating.rotateEncryptionKeys({ batchSize: 2 });
+
+      expect(result).toEqual({
+        scanned: 6,
+        reEncrypted: 5,
+        skipped: 0,
+        failed: [{ key: lockedKey, code: 'STATEMENT_TIMEOUT' }],
+      });
+      await holder.query('ROLLBACK');
+      // Once the lock is gone, a second run finishes the job.
+      expect(await rotating.rotateEncryptionKeys()).toEqual({ scanned: 1, reEncrypted: 1, skipped: 0, failed: [] });
+    } finally {
+      await holder.end();
+      await pool.end();
+    }
+    expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: 6 }]);
   });
 });

@@ -19,6 +19,7 @@ import {
   PostgresSecretStoreRepository,
   SecretStore,
   type EncryptionUsage,
+  type KeyFingerprint,
   type SecretRecord,
   type SecretStoreRepository,
   type StoredValue,
@@ -51,6 +52,7 @@ function compareCodePoints(a: string, b: string): number {
  */
 class InMemorySecretStoreRepository implements SecretStoreRepository {
   private rows = new Map<string, SecretRecord>();
+  private fingerprints = new Map<string, string>();
 
   private sorted(records: Iterable<SecretRecord>): SecretRecord[] {
     return [...records].sort((a, b) => compareCodePoints(a.key, b.key)).map((record) => ({ ...record }));
@@ -127,6 +129,15 @@ class InMemorySecretStoreRepository implements SecretStoreRepository {
       counts.set(id, usage);
     }
     return [...counts.values()];
+  }
+
+  async getKeyFingerprints(): Promise<KeyFingerprint[]> {
+    return [...this.fingerprints].map(([keyId, fingerprint]) => ({ keyId, fingerprint }));
+  }
+
+  async recordKeyFingerprint(keyId: string, fingerprint: string): Promise<string> {
+    if (!this.fingerprints.has(keyId)) this.fingerprints.set(keyId, fingerprint);
+    return this.fingerprints.get(keyId) as string;
   }
 
   async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {

@@ -256,8 +256,8 @@ describe('spans', () => {
     [
       'a keys argument that is not an array',
       (store) => store.getSecretsByKeys(Token, 'svc.a' as unknown as string[]),
-      'INVALID_SECRET_KEY',
-      'InvalidSecretKeyError',
+      'INVALID_ARGUMENT',
+      'InvalidArgumentError',
     ],
   ])('marks %s as an error with its code, status and a sanitized exception event', async (_, fail, code, name) => {
     await observedStore(observe()).setSecret('svc.a', { token: 'a' });

@@ -44,9 +44,14 @@ it('mocks SecretStoreRepository the way the README shows', async () => {
     reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
     countSecretsByEncryption: jest.fn(),
+    getKeyFingerprints: jest.fn(),
+    recordKeyFingerprint: jest.fn(),
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
+  // The key check: a database that knows no key yet, and records the one the store writes with.
+  repository.getKeyFingerprints.mockResolvedValue([]);
+  repository.recordKeyFingerprint.mockImplementation((_keyId, fingerprint) => Promise.resolve(fingerprint));
   repository.upsertSecret.mockResolvedValue({ version: 2 });
   repository.getSecret.mockResolvedValue(
     record('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] }),

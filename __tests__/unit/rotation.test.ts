@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import {
   DatabaseError,
+  InvalidArgumentError,
   EncryptionKey,
   SecretStore,
   SecretStoreConfigError,
@@ -232,13 +233,13 @@ describe('failures', () => {
     expect(repository.reencryptSecret).not.toHaveBeenCalled();
   });
 
-  it.each([0, -1, 1.5, Number.NaN])(
-    'refuses batchSize %p with SecretStoreConfigError before reading',
+  it.each([0, -1, 1.5, Number.NaN, 100_001, '10'])(
+    'refuses batchSize %p with InvalidArgumentError before reading',
     async (batchSize) => {
-      const error = await rejectionOf(store.rotateEncryptionKeys({ batchSize }));
+      const error = await rejectionOf(store.rotateEncryptionKeys({ batchSize: batchSize as number }));
 
-      expect(error).toBeInstanceOf(SecretStoreConfigError);
-      expect(error).toMatchObject({ setting: 'batchSize' });
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'batchSize' });
       expect(calledMethods(repository)).toEqual([]);
     },
   );

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import {
   generateEncryptionKey,
+  InvalidArgumentError,
   InvalidSecretKeyError,
   SecretCorruptError,
   SecretNotFoundError,
@@ -193,10 +194,11 @@ describe('schemas that are not Standard Schema v1 validators', () => {
   ];
 
   describe.each(reads)('%s', (_, read) => {
-    it.each(notSchemas)('refuses %s with SecretStoreConfigError before reading', async (__, schema) => {
+    it.each(notSchemas)('refuses %s with InvalidArgumentError before reading', async (__, schema) => {
       await expect(read(schema as SecretSchema<unknown>)).rejects.toMatchObject({
-        constructor: SecretStoreConfigError,
-        setting: 'schema',
+        constructor: InvalidArgumentError,
+        code: 'INVALID_ARGUMENT',
+        argument: 'schema',
       });
       expect(calledMethods(repository)).toEqual([]);
     });
@@ -304,8 +306,9 @@ describe('getSecretsByKeys', () => {
     ['a Set', new Set(['a'])],
   ])('refuses %s in place of the array', async (_, keys) => {
     await expect(store.getSecretsByKeys(credentials, keys as unknown as string[])).rejects.toMatchObject({
-      constructor: InvalidSecretKeyError,
-      code: 'INVALID_SECRET_KEY',
+      constructor: InvalidArgumentError,
+      code: 'INVALID_ARGUMENT',
+      argument: 'keys',
     });
     expect(calledMethods(repository)).toEqual([]);
   });

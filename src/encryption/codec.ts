@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, type KeyObject, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, type KeyObject, randomBytes } from 'node:crypto';
 
 import { SecretCorruptError, SecretDecryptionError, SecretStoreConfigError } from '../errors';
 import { assertKeyId, EncryptionKey, keyObjectOf, KEY_BYTES } from './encryption-key';
@@ -42,6 +42,8 @@ export interface SecretCodec {
   decode(key: string, stored: StoredValue): string;
   /** True when `stored` (as read back) is the very value `written` that this codec encoded. */
   isSameWrite(stored: StoredValue, written: StoredValue): boolean;
+  /** A fingerprint of each key of the keyring by id (empty without one): names a key without revealing it. */
+  readonly keyFingerprints: ReadonlyMap<string, string>;
   describe(): Record<string, unknown>;
 }
 
@@ -50,6 +52,12 @@ const ALGORITHM = 'aes-256-gcm';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const ENVELOPE_FIELDS = 5;
+const FINGERPRINT_LABEL = '@kongflow/secretstore key fingerprint v1';
+
+/** HMAC-SHA-256 of a fixed label under the key, in hex: equal for equal keys, and no help in finding the key. */
+export function keyFingerprint(material: KeyObject): string {
+  return createHmac('sha256', material).update(FINGERPRINT_LABEL).digest('hex');
+}
 
 /** Our envelope, stored as the JSONB value of an `aes-256-gcm` row. */
 interface Envelope {
@@ -132,6 +140,7 @@ class PlaintextCodec implements SecretCodec {
   readonly activeKeyId = undefined;
   // Two writes of one value are the same plaintext: a row cannot say which write it came from.
   readonly identifiesWrites = false;
+  readonly keyFingerprints: ReadonlyMap<string, string> = new Map();
 
   isSameWrite(): boolean {
     return false;
@@ -185,6 +194,7 @@ class AesGcmCodec implements SecretCodec {
   private readonly nonces = new NonceSource();
   /** The start of every envelope this codec writes, up to its nonce: `{"v":1,"kid":"<active key id>",` */
   private readonly envelopeHead: string;
+  readonly keyFingerprints: ReadonlyMap<string, string>;
 
   constructor(
     readonly activeKeyId: string,
@@ -193,6 +203,7 @@ class AesGcmCodec implements SecretCodec {
     private readonly acceptPlaintext: boolean,
   ) {
     for (const keyId of keys.keys()) this.aadPrefixes.set(keyId, additionalDataPrefix(keyId));
+    this.keyFingerprints = new Map([...keys].map(([keyId, material]) => [keyId, keyFingerprint(material)]));
     this.envelopeHead = `{"v":${ENVELOPE_VERSION},"kid":${JSON.stringify(activeKeyId)},`;
   }
 

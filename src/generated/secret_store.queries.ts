@@ -168,13 +168,16 @@ export interface IUpsertSecretQuery {
   result: IUpsertSecretResult;
 }
 
-const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING version"};
+const upsertSecretIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":78,"b":82},{"a":208,"b":212}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":86,"b":96}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":113,"b":122}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":125,"b":130}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id, version)\nVALUES (\n    :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,\n    COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1\n)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING version"};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO secret_store (key, value, encoding, key_id)
- * VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+ * INSERT INTO secret_store (key, value, encoding, key_id, version)
+ * VALUES (
+ *     :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,
+ *     COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1
+ * )
  * ON CONFLICT (key) DO UPDATE
  * SET value = EXCLUDED.value,
  *     encoding = EXCLUDED.encoding,
@@ -341,13 +344,16 @@ export interface IInsertSecretIfAbsentQuery {
   result: IInsertSecretIfAbsentResult;
 }
 
-const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":68}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":82}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":108}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":111,"b":116}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nVALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)\nON CONFLICT (key) DO NOTHING\nRETURNING version"};
+const insertSecretIfAbsentIR: any = {"usedParamSet":{"key":true,"valueJson":true,"encoding":true,"keyId":true},"params":[{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":78,"b":82},{"a":208,"b":212}]},{"name":"valueJson","required":true,"transform":{"type":"scalar"},"locs":[{"a":86,"b":96}]},{"name":"encoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":113,"b":122}]},{"name":"keyId","required":false,"transform":{"type":"scalar"},"locs":[{"a":125,"b":130}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id, version)\nVALUES (\n    :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,\n    COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1\n)\nON CONFLICT (key) DO NOTHING\nRETURNING version"};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO secret_store (key, value, encoding, key_id)
- * VALUES (:key!, (:valueJson!::text)::jsonb, :encoding!, :keyId)
+ * INSERT INTO secret_store (key, value, encoding, key_id, version)
+ * VALUES (
+ *     :key!, (:valueJson!::text)::jsonb, :encoding!, :keyId,
+ *     COALESCE((SELECT last_version FROM secret_store_tombstones WHERE key = :key!), 0) + 1
+ * )
  * ON CONFLICT (key) DO NOTHING
  * RETURNING version
  * ```
@@ -410,14 +416,16 @@ export interface IUpsertSecretsQuery {
   result: IUpsertSecretsResult;
 }
 
-const upsertSecretsIR: any = {"usedParamSet":{"entries":true},"params":[{"name":"entries","required":true,"transform":{"type":"scalar"},"locs":[{"a":141,"b":149}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id)\nSELECT entry.key, entry.value, entry.encoding, entry.key_id\nFROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, version"};
+const upsertSecretsIR: any = {"usedParamSet":{"entries":true},"params":[{"name":"entries","required":true,"transform":{"type":"scalar"},"locs":[{"a":191,"b":199}]}],"statement":"INSERT INTO secret_store (key, value, encoding, key_id, version)\nSELECT entry.key, entry.value, entry.encoding, entry.key_id, COALESCE(tombstone.last_version, 0) + 1\nFROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)\nLEFT JOIN secret_store_tombstones AS tombstone ON tombstone.key = entry.key\nORDER BY entry.key COLLATE \"C\"\nON CONFLICT (key) DO UPDATE\nSET value = EXCLUDED.value,\n    encoding = EXCLUDED.encoding,\n    key_id = EXCLUDED.key_id,\n    version = secret_store.version + 1,\n    updated_at = now()\nRETURNING key, version"};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO secret_store (key, value, encoding, key_id)
- * SELECT entry.key, entry.value, entry.encoding, entry.key_id
+ * INSERT INTO secret_store (key, value, encoding, key_id, version)
+ * SELECT entry.key, entry.value, entry.encoding, entry.key_id, COALESCE(tombstone.last_version, 0) + 1
  * FROM jsonb_to_recordset((:entries!::text)::jsonb) AS entry (key text, value jsonb, encoding text, key_id text)
+ * LEFT JOIN secret_store_tombstones AS tombstone ON tombstone.key = entry.key
+ * ORDER BY entry.key COLLATE "C"
  * ON CONFLICT (key) DO UPDATE
  * SET value = EXCLUDED.value,
  *     encoding = EXCLUDED.encoding,
@@ -428,5 +436,64 @@ const upsertSecretsIR: any = {"usedParamSet":{"entries":true},"params":[{"name":
  * ```
  */
 export const upsertSecrets = new PreparedQuery<IUpsertSecretsParams,IUpsertSecretsResult>(upsertSecretsIR);
+
+
+/** 'GetKeyFingerprints' parameters type */
+export type IGetKeyFingerprintsParams = void;
+
+/** 'GetKeyFingerprints' return type */
+export interface IGetKeyFingerprintsResult {
+  fingerprint: string;
+  keyId: string;
+}
+
+/** 'GetKeyFingerprints' query type */
+export interface IGetKeyFingerprintsQuery {
+  params: IGetKeyFingerprintsParams;
+  result: IGetKeyFingerprintsResult;
+}
+
+const getKeyFingerprintsIR: any = {"usedParamSet":{},"params":[],"statement":"SELECT key_id AS \"keyId\", fingerprint\nFROM secret_store_key_fingerprints\nORDER BY key_id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT key_id AS "keyId", fingerprint
+ * FROM secret_store_key_fingerprints
+ * ORDER BY key_id
+ * ```
+ */
+export const getKeyFingerprints = new PreparedQuery<IGetKeyFingerprintsParams,IGetKeyFingerprintsResult>(getKeyFingerprintsIR);
+
+
+/** 'RecordKeyFingerprint' parameters type */
+export interface IRecordKeyFingerprintParams {
+  fingerprint: string;
+  keyId: string;
+}
+
+/** 'RecordKeyFingerprint' return type */
+export interface IRecordKeyFingerprintResult {
+  fingerprint: string;
+}
+
+/** 'RecordKeyFingerprint' query type */
+export interface IRecordKeyFingerprintQuery {
+  params: IRecordKeyFingerprintParams;
+  result: IRecordKeyFingerprintResult;
+}
+
+const recordKeyFingerprintIR: any = {"usedParamSet":{"keyId":true,"fingerprint":true},"params":[{"name":"keyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":72,"b":78}]},{"name":"fingerprint","required":true,"transform":{"type":"scalar"},"locs":[{"a":81,"b":93}]}],"statement":"INSERT INTO secret_store_key_fingerprints (key_id, fingerprint)\nVALUES (:keyId!, :fingerprint!)\nON CONFLICT (key_id) DO UPDATE SET key_id = EXCLUDED.key_id\nRETURNING fingerprint"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * INSERT INTO secret_store_key_fingerprints (key_id, fingerprint)
+ * VALUES (:keyId!, :fingerprint!)
+ * ON CONFLICT (key_id) DO UPDATE SET key_id = EXCLUDED.key_id
+ * RETURNING fingerprint
+ * ```
+ */
+export const recordKeyFingerprint = new PreparedQuery<IRecordKeyFingerprintParams,IRecordKeyFingerprintResult>(recordKeyFingerprintIR);
 
 

@@ -8,12 +8,14 @@ import {
   countSecretsByEncryption,
   deleteSecret,
   getSecret,
+  getKeyFingerprints,
   getSecretsByKeys,
   insertSecretIfAbsent,
   type IGetSecretResult,
   listSecretsFrom,
   listSecretsInRange,
   listSecretsToRotate,
+  recordKeyFingerprint,
   reencryptSecret,
   updateSecretIfVersion,
   upsertSecret,
@@ -36,6 +38,12 @@ export interface EncryptionUsage {
   secrets: number;
 }
 
+/** The fingerprint of the encryption key that wrote under a key id (see SecretCodec.keyFingerprints). */
+export interface KeyFingerprint {
+  keyId: string;
+  fingerprint: string;
+}
+
 /**
  * Storage of secrets as JSON text. The service depends on this interface only, so applications can mock it
  * in their unit tests. Keys and JSON text arrive validated; implementations do no validation of their own.
@@ -46,14 +54,20 @@ export interface SecretStoreRepository {
   getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]>;
   /** Every record whose key starts with `prefix` (taken literally), ordered by key. */
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
-  /** Inserts, or replaces the value of, the secret and returns the version it now has. */
+  /**
+   * Inserts, or replaces the value of, the secret and returns the version it now has. A key created again
+   * after a delete continues from the version it had: a version of a key is never reused.
+   */
   upsertSecret(key: string, value: StoredValue): Promise<{ version: number }>;
   /**
    * Writes only if the stored version is `ifVersion` (0: only if absent), bumping the version; undefined
    * when the condition does not hold, and nothing is written.
    */
   writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined>;
-  /** Inserts or replaces every entry in one statement (all or none); keys are distinct. Returns each new version. */
+  /**
+   * Inserts or replaces every entry in one statement (all or none), taking row locks in key order so that
+   * concurrent calls cannot deadlock; keys are distinct. Returns each new version.
+   */
   upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]>;
   /**
    * Up to `limit` records, in key order after `afterKey`, that are not encrypted under `activeKeyId`
@@ -69,6 +83,10 @@ export interface SecretStoreRepository {
   deleteSecret(key: string): Promise<boolean>;
   /** Secret counts by encoding and key id, ordered by encoding then key id. */
   countSecretsByEncryption(): Promise<EncryptionUsage[]>;
+  /** Every recorded key fingerprint, ordered by key id. */
+  getKeyFingerprints(): Promise<KeyFingerprint[]>;
+  /** Records `fingerprint` for `keyId` unless one is recorded already; returns the fingerprint recorded now. */
+  recordKeyFingerprint(keyId: string, fingerprint: string): Promise<string>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T>;
 }
@@ -131,6 +149,8 @@ const statements = {
   listSecretsToRotate: compiledOnce(listSecretsToRotate, ['activeKeyId', 'afterKey', 'limit']),
   reencryptSecret: compiledOnce(reencryptSecret, ['key', 'version', 'valueJson', 'encoding', 'keyId']),
   countSecretsByEncryption: compiledOnce(countSecretsByEncryption, []),
+  getKeyFingerprints: compiledOnce(getKeyFingerprints, []),
+  recordKeyFingerprint: compiledOnce(recordKeyFingerprint, ['keyId', 'fingerprint']),
 };
 
 /** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
@@ -260,6 +280,23 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
           // count(*) is never null; pgtyped types every expression as nullable.
           secrets: row.secrets ?? 0,
         }));
+      },
+    );
+  }
+
+  getKeyFingerprints(): Promise<KeyFingerprint[]> {
+    return this.run(
+      () => 'Reading encryption key fingerprints',
+      () => statements.getKeyFingerprints.run(undefined, this.db),
+    );
+  }
+
+  recordKeyFingerprint(keyId: string, fingerprint: string): Promise<string> {
+    return this.run(
+      () => `Recording the fingerprint of encryption key ${describeKey(keyId)}`,
+      async () => {
+        const [row] = await statements.recordKeyFingerprint.run({ keyId, fingerprint }, this.db);
+        return row.fingerprint;
       },
     );
   }

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 
-import { SecretStoreConfigError, SecretValidationError } from '../errors';
+import { InvalidArgumentError, SecretValidationError } from '../errors';
 import { propertyPath } from './json-value';
 
 /** Any Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype, …) whose output is T. */
@@ -20,7 +20,7 @@ export function assertSchema(schema: unknown): asserts schema is SecretSchema<un
     '~standard'
   ];
   if (!props || props.version !== 1 || typeof props.validate !== 'function') {
-    throw new SecretStoreConfigError('schema', 'is not a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype)');
+    throw new InvalidArgumentError('schema', 'is not a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype)');
   }
 }
 

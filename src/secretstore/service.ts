@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { createCodec, type EncryptionOptions, type SecretCodec, type StoredValue } from '../encryption/codec';
 import {
   DatabaseUnavailableError,
+  InvalidArgumentError,
   InvalidSecretKeyError,
   SecretCorruptError,
   SecretNotFoundError,
@@ -10,11 +11,15 @@ import {
   SecretStoreError,
   SecretVersionConflictError,
   SecretWriteOutcomeUnknownError,
+  StatementTimeoutError,
+  TransactionClosedError,
+  TransactionConflictError,
   describeKey,
 } from '../errors';
 import type { SecretStoreLogger } from '../logger';
 import { nonNegativeInteger, positiveInteger } from '../settings';
 import { toSecretJson, type JsonValueLimits } from './json-value';
+import { KeyFingerprintCheck, type EncryptionKeyCheck } from './key-fingerprint-check';
 import { assertValidKey, assertValidPrefix } from './keys';
 import type { EncryptionUsage, SecretRecord, SecretStoreRepository } from './repository';
 import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
@@ -24,6 +29,8 @@ import {
   foundOrNot,
   StoreTelemetry,
   summarizeRotation,
+  type ResultSummary,
+  type SecretStoreOperation,
   type SecretStoreTelemetryOptions,
 } from './telemetry';
 
@@ -75,9 +82,15 @@ export interface SecretMetadata {
 }
 
 export interface SetSecretOptions {
-  /** Compare-and-set: write only if the stored version is this one; 0 means only if the secret is absent. */
+  /**
+   * Compare-and-set: write only if the stored version is this one; 0 means only if the secret is absent.
+   * A whole number from 0 to 2,147,483,647 (versions are 32-bit), else InvalidArgumentError.
+   */
   ifVersion?: number;
 }
+
+/** The largest version a secret can have: the column is a 32-bit integer. */
+export const MAX_VERSION = 2_147_483_647;
 
 export interface SecretWithMetadata<T> {
   value: T;
@@ -98,7 +111,10 @@ export interface RotationResult {
   reEncrypted: number;
   /** Rows a concurrent write changed (already under the active key) or deleted meanwhile: left as they are. */
   skipped: number;
-  /** Rows that could not be read (unknown key id, tampered, corrupt), with the error code; left as they are. */
+  /**
+   * Rows left as they are, with the error code: rows that could not be read (unknown key id, tampered,
+   * corrupt), and rows that could not be rewritten in time (locked past the statement timeout, deadlocked).
+   */
   failed: { key: string; code: string }[];
 }
 
@@ -129,6 +145,24 @@ function isTransient(error: unknown): error is DatabaseUnavailableError {
   return error instanceof DatabaseUnavailableError && !(error instanceof SecretWriteOutcomeUnknownError);
 }
 
+/** A whole number argument in [minimum, maximum], or InvalidArgumentError naming it. */
+function integerArgument(argument: string, value: unknown, minimum: number, maximum: number, expected: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new InvalidArgumentError(argument, `must be ${expected}`);
+  }
+  return value;
+}
+
+/** Errors of one row's rewrite that rotation records and moves past: the row was locked, not the database gone. */
+function isRowLevelFailure(error: unknown): error is SecretStoreError {
+  return error instanceof StatementTimeoutError || error instanceof TransactionConflictError;
+}
+
+/** Shared by a store and the stores of its transactions: whether that transaction is still running. */
+interface TransactionScope {
+  open: boolean;
+}
+
 function pause(policy: RetryPolicy, attempt: number): Promise<void> {
   // Full jitter between half and all of the doubled delay keeps many clients from retrying in step.
   const ceiling = policy.delayMillis * 2 ** (attempt - 1);
@@ -151,6 +185,9 @@ export class SecretStore {
   private readonly codec: SecretCodec;
   private readonly telemetry: StoreTelemetry;
   private readonly retry: RetryPolicy;
+  private readonly keyCheck: KeyFingerprintCheck;
+  /** Set on a transaction's store only. */
+  private readonly scope: TransactionScope | undefined = undefined;
 
   constructor(
     private readonly repository: SecretStoreRepository,
@@ -164,16 +201,41 @@ export class SecretStore {
     };
     this.telemetry = new StoreTelemetry(options.telemetry, options.logger);
     this.retry = retryPolicy(options.retry);
+    this.keyCheck = new KeyFingerprintCheck(this.codec.keyFingerprints, this.codec.activeKeyId);
   }
 
   /** The same store over a transaction's repository, sharing the validated settings; it never retries. */
-  private withRepository(repository: SecretStoreRepository, telemetry: StoreTelemetry): SecretStore {
+  private withRepository(
+    repository: SecretStoreRepository,
+    telemetry: StoreTelemetry,
+    scope: TransactionScope,
+  ): SecretStore {
     const bound = Object.create(SecretStore.prototype) as SecretStore;
-    return Object.assign(bound, { repository, codec: this.codec, limits: this.limits, telemetry, retry: NO_RETRY });
+    const { codec, limits, keyCheck } = this;
+    return Object.assign(bound, { repository, codec, limits, keyCheck, telemetry, retry: NO_RETRY, scope });
   }
 
-  /** A read, attempted again after a lost connection: reading twice changes nothing. */
+  /** Runs one public operation: instrumented, and refused on a transaction's store once that transaction ended. */
+  private operation<T>(
+    name: SecretStoreOperation,
+    work: (operationContext: Parameters<Parameters<StoreTelemetry['instrument']>[1]>[0]) => Promise<T>,
+    summarize?: ResultSummary<T>,
+  ): Promise<T> {
+    if (this.scope !== undefined && !this.scope.open) {
+      return this.telemetry.instrument(name, () => Promise.reject(new TransactionClosedError(name)), summarize);
+    }
+    return this.telemetry.instrument(name, work, summarize);
+  }
+
+  /** A read of values, attempted again after a lost connection: reading twice changes nothing. */
   private read<T>(work: () => Promise<T>): Promise<T> {
+    const checking = this.keyCheck.beforeRead(this.repository);
+    if (checking !== undefined) return checking.then(() => this.read(work));
+    return this.readMetadata(work);
+  }
+
+  /** A read that decrypts nothing, so needs no key check: retried like any read. */
+  private readMetadata<T>(work: () => Promise<T>): Promise<T> {
     // The first attempt costs no extra async frame: most reads succeed.
     return work().catch((error: unknown) => this.readAgain(work, error));
   }
@@ -217,6 +279,9 @@ export class SecretStore {
     send: () => Promise<T>,
     afterLoss: { landed?: () => Promise<T | undefined>; resendAfterLoss: boolean },
   ): Promise<T> {
+    await this.keyCheck.beforeWrite(this.repository, this.scope !== undefined);
+    // Inside a transaction a lost connection rolls the whole transaction back: nothing to look for or resend.
+    if (this.scope !== undefined) return send();
     for (let attempt = 1; ; attempt++) {
       try {
         return await send();
@@ -279,7 +344,7 @@ export class SecretStore {
 
   /** The secret's value parsed by `schema`, or undefined when the key does not exist. */
   getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
-    return this.telemetry.instrument(
+    return this.operation(
       'getSecret',
       async () => {
         assertSchema(schema);
@@ -293,7 +358,7 @@ export class SecretStore {
 
   /** Like getSecret, but a missing key throws SecretNotFoundError. */
   getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
-    return this.telemetry.instrument('getSecretOrThrow', async () => {
+    return this.operation('getSecretOrThrow', async () => {
       assertSchema(schema);
       assertValidKey(key);
       const record = await this.read(() => this.repository.getSecret(key));
@@ -315,6 +380,7 @@ export class SecretStore {
 
   /** Throws what setSecret would throw for this key and value (with this store's limits), writing nothing. */
   validateSecret(key: string, value: unknown): void {
+    if (this.scope !== undefined && !this.scope.open) throw new TransactionClosedError('validateSecret');
     this.secretJson(key, value);
   }
 
@@ -324,10 +390,16 @@ export class SecretStore {
    * (0: only if the secret does not exist yet); otherwise SecretVersionConflictError with the current version.
    */
   setSecret<T extends object>(key: string, value: T, options: SetSecretOptions = {}): Promise<{ version: number }> {
-    return this.telemetry.instrument('setSecret', async () => {
-      const { ifVersion } = options;
-      if (ifVersion !== undefined && (!Number.isSafeInteger(ifVersion) || ifVersion < 0)) {
-        throw new SecretStoreConfigError('ifVersion', 'must be a whole number ≥ 0 (0: only if the secret is absent)');
+    return this.operation('setSecret', async () => {
+      const { ifVersion } = options ?? {};
+      if (ifVersion !== undefined) {
+        integerArgument(
+          'ifVersion',
+          ifVersion,
+          0,
+          MAX_VERSION,
+          `a whole number from 0 to ${MAX_VERSION} (0: only if absent)`,
+        );
       }
       const stored = this.encodeForWrite(key, value);
       if (ifVersion === undefined) {
@@ -364,11 +436,10 @@ export class SecretStore {
    * validated and encrypted first, and any bad entry (or a key given twice) writes nothing.
    */
   setSecrets(entries: readonly SecretEntry<object>[]): Promise<{ key: string; version: number }[]> {
-    return this.telemetry.instrument(
+    return this.operation(
       'setSecrets',
       async () => {
-        if (!Array.isArray(entries))
-          throw new InvalidSecretKeyError(entries, 'setSecrets takes an array of { key, value }');
+        if (!Array.isArray(entries)) throw new InvalidArgumentError('entries', 'must be an array of { key, value }');
         const seen = new Set<string>();
         const encoded = entries.map((entry: SecretEntry<object>) => {
           if (seen.has(entry?.key)) throw new InvalidSecretKeyError(entry.key, 'appears twice in one setSecrets call');
@@ -413,7 +484,7 @@ export class SecretStore {
 
   /** The value with its version and timestamps, or undefined when the key does not exist. */
   getSecretWithMetadata<T>(schema: SecretSchema<T>, key: string): Promise<SecretWithMetadata<T> | undefined> {
-    return this.telemetry.instrument(
+    return this.operation(
       'getSecretWithMetadata',
       async () => {
         assertSchema(schema);
@@ -429,7 +500,7 @@ export class SecretStore {
 
   /** Deletes a secret; true when it existed. */
   deleteSecret(key: string): Promise<boolean> {
-    return this.telemetry.instrument(
+    return this.operation(
       'deleteSecret',
       async () => {
         assertValidKey(key);
@@ -444,7 +515,7 @@ export class SecretStore {
 
   /** Every secret whose key starts with `keyPrefix` (literally: % and _ are plain characters), ordered by key. */
   getSecrets<T>(schema: SecretSchema<T>, keyPrefix: string): Promise<SecretEntry<T>[]> {
-    return this.telemetry.instrument(
+    return this.operation(
       'getSecrets',
       async () => {
         assertSchema(schema);
@@ -457,11 +528,11 @@ export class SecretStore {
 
   /** Keys, versions and times of the secrets under `keyPrefix`, ordered by key; values are neither read nor decrypted. */
   listSecrets(keyPrefix: string): Promise<SecretMetadata[]> {
-    return this.telemetry.instrument(
+    return this.operation(
       'listSecrets',
       async () => {
         assertValidPrefix(keyPrefix);
-        const records = await this.read(() => this.repository.listSecretsByPrefix(keyPrefix));
+        const records = await this.readMetadata(() => this.repository.listSecretsByPrefix(keyPrefix));
         return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
           key,
           version,
@@ -477,20 +548,33 @@ export class SecretStore {
 
   /** How many secrets each encoding and key id holds: what rotation has left to do, and which keys are in use. */
   encryptionUsage(): Promise<EncryptionUsage[]> {
-    return this.telemetry.instrument(
+    return this.operation(
       'encryptionUsage',
-      () => this.read(() => this.repository.countSecretsByEncryption()),
+      () => this.readMetadata(() => this.repository.countSecretsByEncryption()),
+      countResults,
+    );
+  }
+
+  /**
+   * Compares the keyring with the key fingerprints the database records, without reading any value: which
+   * key ids are recorded, not yet recorded, mismatched (another key under a known id: this store refuses to
+   * read or write), or missing from the keyring. Ordered by key id.
+   */
+  checkEncryptionKeys(): Promise<EncryptionKeyCheck[]> {
+    return this.operation(
+      'checkEncryptionKeys',
+      () => this.readMetadata(() => this.keyCheck.compare(this.repository)),
       countResults,
     );
   }
 
   /** The secrets of those keys that exist, ordered by key; duplicates count once. */
   getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
-    return this.telemetry.instrument(
+    return this.operation(
       'getSecretsByKeys',
       async () => {
         assertSchema(schema);
-        if (!Array.isArray(keys)) throw new InvalidSecretKeyError(keys, 'getSecretsByKeys takes an array of keys');
+        if (!Array.isArray(keys)) throw new InvalidArgumentError('keys', 'must be an array of keys');
         keys.forEach((key) => assertValidKey(key));
         const unique = [...new Set(keys)];
         if (unique.length === 0) return [];
@@ -506,9 +590,17 @@ export class SecretStore {
    * manages, the caller's own BEGIN/COMMIT already covers the store's operations.
    */
   transaction<T>(work: (store: SecretStore) => Promise<T>): Promise<T> {
-    return this.telemetry.instrument('transaction', (transactionContext) => {
+    return this.operation('transaction', async (transactionContext) => {
       const telemetry = this.telemetry.inTransaction(transactionContext);
-      return this.repository.transaction((repository) => work(this.withRepository(repository, telemetry)));
+      const scope: TransactionScope = { open: true };
+      try {
+        return await this.repository.transaction((repository) =>
+          work(this.withRepository(repository, telemetry, scope)),
+        );
+      } finally {
+        // A store kept past its transaction would otherwise write outside it, or inside someone else's.
+        scope.open = false;
+      }
     });
   }
 
@@ -519,16 +611,20 @@ export class SecretStore {
    * are. Safe to run again: it picks up whatever is left.
    */
   rotateEncryptionKeys(options: RotationOptions = {}): Promise<RotationResult> {
-    return this.telemetry.instrument('rotateEncryptionKeys', () => this.rotate(options), summarizeRotation);
+    return this.operation('rotateEncryptionKeys', () => this.rotate(options), summarizeRotation);
   }
 
   private async rotate(options: RotationOptions): Promise<RotationResult> {
-    const batchSize = positiveInteger('batchSize', options.batchSize, 100);
+    const batchSize =
+      options?.batchSize === undefined
+        ? 100
+        : integerArgument('batchSize', options.batchSize, 1, 100_000, 'a whole number from 1 to 100,000');
     const activeKeyId = this.codec.activeKeyId;
     if (activeKeyId === undefined) {
       throw new SecretStoreConfigError('encryption', "is 'none': there is no key to rotate to");
     }
     const result: RotationResult = { scanned: 0, reEncrypted: 0, skipped: 0, failed: [] };
+    await this.keyCheck.beforeWrite(this.repository, this.scope !== undefined);
     let afterKey = '';
     for (;;) {
       const batch = await this.read(() => this.repository.listSecretsToRotate(activeKeyId, afterKey, batchSize));
@@ -545,11 +641,20 @@ export class SecretStore {
           this.telemetry.rotationFailure(record.key, error.code);
           continue;
         }
-        const rewritten = await this.repository.reencryptSecret(
-          record.key,
-          record.version,
-          this.codec.encode(record.key, json),
-        );
+        let rewritten: boolean;
+        try {
+          rewritten = await this.repository.reencryptSecret(
+            record.key,
+            record.version,
+            this.codec.encode(record.key, json),
+          );
+        } catch (error) {
+          // A row locked past the statement timeout is one row: report it and go on; a lost database is not.
+          if (!isRowLevelFailure(error) || this.scope !== undefined) throw error;
+          result.failed.push({ key: record.key, code: error.code });
+          this.telemetry.rotationFailure(record.key, error.code);
+          continue;
+        }
         if (rewritten) result.reEncrypted++;
         else result.skipped++;
       }

@@ -34,6 +34,7 @@ const OPERATIONS = [
   'getSecretsByKeys',
   'listSecrets',
   'encryptionUsage',
+  'checkEncryptionKeys',
   'rotateEncryptionKeys',
   'transaction',
 ] as const;
@@ -197,11 +198,11 @@ export class StoreTelemetry {
     });
   }
 
-  /** Warns of a row rotation leaves as it is because it cannot be read: its key (keys are not secret) and code. */
+  /** Warns of a row rotation leaves as it is (it cannot be read, or stayed locked): its key (keys are not secret) and code. */
   rotationFailure(key: string, code: string): void {
     this.logger?.warn?.(
       { operation: 'rotateEncryptionKeys', key, code },
-      'secretstore.rotateEncryptionKeys left a secret it cannot read under its old key',
+      'secretstore.rotateEncryptionKeys left a secret under its old key',
     );
   }
 

@@ -26,9 +26,14 @@ function mockRepository(): jest.Mocked<SecretStoreRepository> {
     countSecretsByEncryption: jest.fn(),
     listSecretsToRotate: jest.fn(),
     reencryptSecret: jest.fn(),
+    getKeyFingerprints: jest.fn(),
+    recordKeyFingerprint: jest.fn(),
     transaction: jest.fn(),
   };
   repository.transaction.mockImplementation((work) => work(repository));
+  // The key check: a database that knows no key yet, and records the one the store writes with.
+  repository.getKeyFingerprints.mockResolvedValue([]);
+  repository.recordKeyFingerprint.mockImplementation((_keyId, fingerprint) => Promise.resolve(fingerprint));
   // A write resolves the version it produced.
   repository.upsertSecret.mockResolvedValue({ version: 1 });
   return repository;
