@@ -3,6 +3,7 @@
  * fresh in-memory PGlite. Either way it is migrated with the package's own migrate().
  */
 import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Pool } from 'pg';
 
 import { createScratchDatabase } from '../../scripts/scratch-database';
@@ -20,6 +21,11 @@ export interface TestDatabase {
   database: Database;
   /** Connection string of this file's database (server mode only). */
   url: string | undefined;
+  /**
+   * A connection string for this file's database that a pg Pool, the CLI or a proxy can use in either mode:
+   * the server's, or the PGlite instance served on 127.0.0.1 by pglite-socket (started at the first call).
+   */
+  tcpUrl(): Promise<string>;
   /** Runs `work` inside a transaction the test itself opens on one connection, then commits or rolls back. */
   inCallerTransaction(outcome: 'commit' | 'rollback', work: (connection: Queryable) => Promise<void>): Promise<void>;
   /** Removes every secret. */
@@ -35,8 +41,17 @@ function harnessMode(): HarnessMode {
 
 type OpenedDatabase = Omit<TestDatabase, 'reset'>;
 
+/**
+ * Where CREATE and DROP DATABASE go: TEST_DATABASE_ADMIN_URL, the server itself, when TEST_DATABASE_URL is a
+ * pooler in front of it (PgBouncer reaches each new database through its `*` entry); else the server URL.
+ */
+function adminUrlFor(serverUrl: string): string | undefined {
+  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL;
+  return adminUrl && process.env.TEST_DATABASE_URL === serverUrl ? adminUrl : undefined;
+}
+
 async function openServerDatabase(serverUrl: string): Promise<OpenedDatabase> {
-  const scratch = await createScratchDatabase(serverUrl, 'secretstore_test');
+  const scratch = await createScratchDatabase(serverUrl, 'secretstore_test', { adminUrl: adminUrlFor(serverUrl) });
   // The package's pool absorbs errors of idle clients, such as those ended by DROP DATABASE … WITH (FORCE).
   const pool = createPool({ connectionString: scratch.url }, { max: 12 });
   const database = toDatabase(pool);
@@ -46,6 +61,7 @@ async function openServerDatabase(serverUrl: string): Promise<OpenedDatabase> {
     handle: pool,
     database,
     url: scratch.url,
+    tcpUrl: () => Promise.resolve(scratch.url),
     async inCallerTransaction(outcome, work) {
       const client = await pool.connect();
       try {
@@ -67,18 +83,30 @@ async function openPGliteDatabase(): Promise<OpenedDatabase> {
   const pglite = await PGlite.create();
   const database = toDatabase(pglite);
   await migrate(database);
+  let served: Promise<PGLiteSocketServer> | undefined;
   return {
     mode: 'pglite',
     handle: pglite,
     database,
     url: undefined,
+    async tcpUrl() {
+      if (served === undefined) {
+        const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 16 });
+        served = server.start().then(() => server);
+      }
+      return `postgres://postgres@${(await served).getServerConn()}/postgres`;
+    },
     async inCallerTransaction(outcome, work) {
       await pglite.transaction(async (tx) => {
         await work(toDatabase(tx));
         if (outcome === 'rollback') await tx.rollback();
       });
     },
-    close: () => pglite.close(),
+    async close() {
+      // The socket server first: stopping it rolls back what its clients left open, on the live instance.
+      await (await served)?.stop();
+      await pglite.close();
+    },
   };
 }
 
@@ -94,7 +122,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     ...opened,
     reset: async () => {
-      await opened.database.query('TRUNCATE secret_store');
+      await opened.database.query('TRUNCATE secret_store, secret_store_tombstones, secret_store_key_fingerprints');
     },
   };
 }

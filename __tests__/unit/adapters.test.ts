@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 // Plain objects here stand in for driver handles only to follow the adapter's control flow;
 // the adapters against real pg pools and PGlite are covered by the integration tests.
 import { statementName, toDatabase } from '../../src/database/adapters';
-import { ConnectionNotObtained } from '../../src/database/driver-errors';
+import { CommitFailed, ConnectionNotObtained } from '../../src/database/driver-errors';
 import type { Database, NamedStatement, PGliteResultLike, PGliteTransactionLike } from '../../src/database/queryable';
 
 function fakePool(failing: Record<string, unknown> = {}) {
@@ -40,16 +40,26 @@ describe('toDatabase over a pool', () => {
     expect(client.release.mock.calls[0][0]).toBeUndefined();
   });
 
-  it.each<[string, Record<string, unknown>, () => Promise<string>, string]>([
-    ['work throws', {}, () => Promise.reject(new Error('work failed')), 'work failed'],
-    ['COMMIT fails', { COMMIT: new Error('commit failed') }, async () => 'done', 'commit failed'],
-  ])('rolls back and returns the client to the pool when %s', async (_, failing, work, message) => {
-    const { client, statements, database } = fakePool(failing);
+  it('rolls back and returns the client to the pool when work throws, rethrowing its error', async () => {
+    const workFailure = new Error('work failed');
+    const { client, statements, database } = fakePool();
 
-    await expect(transactionOf(database)(work)).rejects.toThrow(message);
-    expect(statements.at(-1)).toBe('ROLLBACK');
+    await expect(transactionOf(database)(() => Promise.reject(workFailure))).rejects.toBe(workFailure);
+    expect(statements).toEqual(['BEGIN', 'ROLLBACK']);
     expect(client.release).toHaveBeenCalledTimes(1);
     expect(client.release.mock.calls[0][0]).toBeUndefined();
+  });
+
+  it('marks a failure of COMMIT itself as such, for the caller to tell a lost answer from a rollback', async () => {
+    const commitFailure = new Error('Connection terminated unexpectedly');
+    const { client, statements, database } = fakePool({ COMMIT: commitFailure });
+
+    const failure = await transactionOf(database)(async () => 'done').catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(CommitFailed);
+    expect((failure as CommitFailed).reason).toBe(commitFailure);
+    expect(statements).toEqual(['BEGIN', 'COMMIT', 'ROLLBACK']);
+    expect(client.release).toHaveBeenCalledTimes(1);
   });
 
   it.each([
@@ -121,18 +131,19 @@ describe('toDatabase over a pool', () => {
     },
   );
 
-  it('does not resend a statement inside a transaction that the failure has aborted', async () => {
-    const { client, database } = fakePool();
-    const exists = Object.assign(new Error('prepared statement "secretstore_x" already exists'), { code: '42P05' });
-    client.query.mockImplementation(async (statement: unknown) => {
-      if (typeof statement === 'object') throw exists;
-      return { rows: [], rowCount: 0 };
-    });
+  it('sends statements inside a transaction unnamed, where a failed Parse would abort it', async () => {
+    const { client, statements, database } = fakePool();
 
-    await expect(transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]))).rejects.toBe(exists);
     await transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]));
+    await database.statement('SELECT 1 WHERE $1', [true]);
 
-    expect(client.query.mock.calls.filter(([statement]) => typeof statement === 'object')).toHaveLength(1);
+    expect(statements.slice(0, 3)).toEqual(['BEGIN', 'SELECT 1 WHERE $1', 'COMMIT']);
+    expect(client.query.mock.calls.map(([statement]) => typeof statement)).toEqual([
+      'string',
+      'string',
+      'string',
+      'object',
+    ]);
   });
 
   it('marks a failure to obtain a connection: the statement was never sent', async () => {
@@ -192,6 +203,83 @@ describe('toDatabase over a pool', () => {
     expect(heardDuringQuery).toBe(1);
     expect(listeners.size).toBe(0);
     expect(client.release).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('toDatabase over a pool with a statement timeout', () => {
+  const refused = Object.assign(new Error('unsupported startup parameter: statement_timeout'), { code: '08P01' });
+
+  /** A pool like createPool's, whose first connection attempt fails with `refusal` (none: it succeeds). */
+  function poolWithTimeout(refusal?: unknown) {
+    const fake = fakePool();
+    let sentAtStartup = true;
+    const statementTimeout = {
+      millis: 250,
+      get sentAtStartup() {
+        return sentAtStartup;
+      },
+      stopSendingAtStartup: jest.fn(() => {
+        sentAtStartup = false;
+      }),
+    };
+    const pool = { ...fake.pool, statementTimeout };
+    if (refusal !== undefined) pool.connect.mockRejectedValueOnce(refusal);
+    return { ...fake, pool, statementTimeout, database: toDatabase(pool) };
+  }
+
+  it('keeps it a startup parameter, at no cost, while the server takes it', async () => {
+    const { client, statements, statementTimeout, database } = poolWithTimeout();
+
+    await transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]));
+    await database.statement('SELECT 2 WHERE $1', [true]);
+
+    expect(statements.slice(0, 3)).toEqual(['BEGIN', 'SELECT 1 WHERE $1', 'COMMIT']);
+    expect(client.query).toHaveBeenLastCalledWith(expect.objectContaining({ text: 'SELECT 2 WHERE $1' }));
+    expect(statementTimeout.stopSendingAtStartup).not.toHaveBeenCalled();
+  });
+
+  it('once a pooler refuses it at startup, connects without it and sets it with SET LOCAL in each transaction', async () => {
+    const { pool, statements, statementTimeout, database } = poolWithTimeout(refused);
+
+    await transactionOf(database)((tx) => tx.statement('SELECT 1 WHERE $1', [true]));
+
+    expect(statementTimeout.stopSendingAtStartup).toHaveBeenCalledTimes(1);
+    expect(pool.connect).toHaveBeenCalledTimes(2);
+    expect(statements).toEqual(['BEGIN; SET LOCAL statement_timeout = 250', 'SELECT 1 WHERE $1', 'COMMIT']);
+  });
+
+  it('then gives each single statement a short transaction of its own, unnamed, rolled back if it fails', async () => {
+    const { client, statements, database } = poolWithTimeout(refused);
+
+    await database.statement('SELECT 1 WHERE $1', [true]);
+    const timeout = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    client.query.mockImplementation(async (text) => {
+      statements.push(text);
+      if (text === 'SELECT 2 WHERE $1') throw timeout;
+      return { rows: [], rowCount: 0 };
+    });
+    await expect(database.statement('SELECT 2 WHERE $1', [true])).rejects.toBe(timeout);
+
+    expect(statements).toEqual([
+      'BEGIN; SET LOCAL statement_timeout = 250',
+      'SELECT 1 WHERE $1',
+      'COMMIT',
+      'BEGIN; SET LOCAL statement_timeout = 250',
+      'SELECT 2 WHERE $1',
+      'ROLLBACK',
+    ]);
+    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
+  });
+
+  it('reports any other refusal as it is, without connecting again', async () => {
+    const other = Object.assign(new Error('unsupported startup parameter: search_path'), { code: '08P01' });
+    const { pool, statementTimeout, database } = poolWithTimeout(other);
+
+    const failure = await database.statement('SELECT 1', []).catch((error: unknown) => error);
+
+    expect((failure as ConnectionNotObtained).reason).toBe(other);
+    expect(pool.connect).toHaveBeenCalledTimes(1);
+    expect(statementTimeout.stopSendingAtStartup).not.toHaveBeenCalled();
   });
 });
 

@@ -1,12 +1,18 @@
 import { inspect } from 'node:util';
 
-import { ConnectionNotObtained, toDatabaseError } from '../../src/database/driver-errors';
+import {
+  CommitFailed,
+  ConnectionNotObtained,
+  isStatementTimeoutRefused,
+  toDatabaseError,
+} from '../../src/database/driver-errors';
 import {
   ConnectionAcquireTimeoutError,
   DatabaseError,
   DatabaseUnavailableError,
   SchemaNotMigratedError,
   SecretNotFoundError,
+  SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
   TransactionConflictError,
 } from '../../src/errors';
@@ -143,7 +149,9 @@ describe('toDatabaseError', () => {
   });
 
   it('tells to migrate when the table is missing', () => {
-    expect(toDatabaseError(pgError('42P01', 'relation does not exist'), OPERATION).message).toContain('run migrate()');
+    expect(toDatabaseError(pgError('42P01', 'relation does not exist'), OPERATION).message).toContain(
+      'no secret store schema yet; run migrate() on it first',
+    );
   });
 
   it('returns a SecretStoreError as it is', () => {
@@ -196,5 +204,66 @@ describe('toDatabaseError', () => {
 
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect((error as DatabaseUnavailableError).requestSent).toBe(true);
+  });
+});
+
+describe('toDatabaseError on a failed COMMIT', () => {
+  it.each<[string, unknown]>([
+    ['a connection terminated', new Error('Connection terminated unexpectedly')],
+    ['a reset socket', systemError('ECONNRESET', 'read ECONNRESET')],
+    ['the backend terminated (57P01)', pgError('57P01', 'terminating connection due to administrator command')],
+    ['a protocol failure (08006)', pgError('08006', 'connection failure')],
+  ])('after %s, the outcome is unknown: COMMIT was sent, and may have been applied', (_, reason) => {
+    const error = toDatabaseError(new CommitFailed(reason), OPERATION);
+
+    expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
+    expect(error).toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN', key: undefined, operation: 'Committing transaction' });
+    expect(error.message).toMatch(
+      /^Committing transaction failed: the connection was lost after COMMIT was sent \(.+\)/,
+    );
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a serialization failure (40001)', pgError('40001', 'could not serialize access'), 'TRANSACTION_CONFLICT'],
+    ['a deferred constraint (23505)', pgError('23505', 'duplicate key', { detail: MARKER }), 'DATABASE_ERROR'],
+    [
+      'a client that had lost its connection before COMMIT',
+      new Error('Client has encountered a connection error and is not queryable'),
+      'DATABASE_UNAVAILABLE',
+    ],
+  ])('after %s, the transaction was rolled back, and that is what is reported', (_, reason, code) => {
+    const error = toDatabaseError(new CommitFailed(reason), OPERATION);
+
+    expect(error).not.toBeInstanceOf(SecretWriteOutcomeUnknownError);
+    expect(error).toMatchObject({ code, operation: 'Committing transaction' });
+    expect(inspect(error, { showHidden: true, depth: Infinity })).not.toContain(MARKER);
+  });
+});
+
+describe('connection errors (08)', () => {
+  it("keep the server's message, which describes the connection", () => {
+    const error = toDatabaseError(
+      new ConnectionNotObtained(pgError('08P01', 'unsupported startup parameter: statement_timeout')),
+      OPERATION,
+    );
+
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect(error.message).toBe(
+      `${OPERATION} failed: unsupported startup parameter: statement_timeout (SQLSTATE 08P01)`,
+    );
+  });
+
+  it.each<[string, unknown, boolean]>([
+    ['the refusal', pgError('08P01', 'unsupported startup parameter: statement_timeout'), true],
+    [
+      'the refusal, while connecting',
+      new ConnectionNotObtained(pgError('08P01', 'unsupported startup parameter: statement_timeout')),
+      true,
+    ],
+    ['a refusal of another parameter', pgError('08P01', 'unsupported startup parameter: search_path'), false],
+    ['another protocol violation', pgError('08P01', 'invalid message format'), false],
+    ['a timeout', pgError('57014', 'canceling statement due to statement timeout'), false],
+  ])('tell a pooler refusing statement_timeout at startup: %s', (_, error, refused) => {
+    expect(isStatementTimeoutRefused(error)).toBe(refused);
   });
 });

@@ -29,6 +29,32 @@ describe('createPool', () => {
     }
   });
 
+  it('stops sending the statement timeout when connections open once told so, keeping it for SET LOCAL', async () => {
+    const pool = createPool(config, { statementTimeoutMillis: 1_500 });
+    try {
+      const { statementTimeout } = pool as unknown as {
+        statementTimeout: { millis: number; sentAtStartup: boolean; stopSendingAtStartup(): void };
+      };
+      expect(statementTimeout).toMatchObject({ millis: 1_500, sentAtStartup: true });
+
+      statementTimeout.stopSendingAtStartup();
+
+      expect(statementTimeout).toMatchObject({ millis: 1_500, sentAtStartup: false });
+      expect(pool.options).not.toHaveProperty('statement_timeout');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it.each([undefined, 0])('has no statement timeout to apply when it is %p', async (statementTimeoutMillis) => {
+    const pool = createPool(config, { statementTimeoutMillis });
+    try {
+      expect(pool).toHaveProperty('statementTimeout', undefined);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it.each([
     [{ max: 0 }, 'pool.max'],
     [{ max: 2.5 }, 'pool.max'],

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import { ConnectionNotObtained } from './driver-errors';
+import { TransactionAbortedError } from '../errors';
+import { CommitFailed, ConnectionNotObtained, isStatementTimeoutRefused } from './driver-errors';
 import type {
   Database,
   DatabaseInput,
@@ -8,6 +9,7 @@ import type {
   PGliteTransactionLike,
   PoolClientLike,
   PoolLike,
+  PoolStatementTimeout,
   Queryable,
   QueryResultLike,
 } from './queryable';
@@ -37,9 +39,9 @@ export function isDatabase(db: unknown): db is Database {
 
 export interface DatabaseOptions {
   /**
-   * Prepare the store's statements once per pooled connection (node-postgres named statements). Default
-   * true; turn off behind a connection pooler that cannot keep prepared statements (PgBouncer in
-   * transaction mode before 1.21).
+   * Prepare the store's single statements once per pooled connection (node-postgres named statements).
+   * Default true: behind a pooler whose connections do not keep them (PgBouncer in transaction mode) the
+   * store notices and stops. false: never name them. Statements inside a transaction are never named.
    */
   preparedStatements?: boolean;
 }
@@ -80,16 +82,38 @@ function fromPGlite(db: PGliteLike): Database {
     statement: (text, values) => queryable.query(text, values),
     // PGlite is a single session: queries from other callers queue behind an open transaction.
     withConnection: (work) => work(queryable),
-    transaction: (work) => db.transaction((tx) => work(fromConnection(pgliteQueryable(tx)))),
+    transaction: (work) =>
+      db.transaction(async (tx) => {
+        const watched = failureWatching(pgliteQueryable(tx));
+        const result = await work(fromConnection(watched));
+        // PGlite's COMMIT of an aborted transaction rolls back without a word: refuse to report success.
+        if (watched.failed) throw new TransactionAbortedError();
+        return result;
+      }),
   };
 }
 
-async function rollbackQuietly(client: Queryable): Promise<Error | undefined> {
+/** A connection that remembers whether any statement failed: in PostgreSQL, any error aborts the transaction. */
+function failureWatching(connection: Queryable): Queryable & { readonly failed: boolean } {
+  let failed = false;
+  return {
+    get failed() {
+      return failed;
+    },
+    query: (text, values) =>
+      connection.query(text, values).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+  };
+}
+
+/** ROLLBACK, and if even that fails the connection is in an unknown state: it must not go back to the pool. */
+async function rollbackOrDiscard(client: Queryable, discard: (why: Error) => void): Promise<void> {
   try {
     await client.query('ROLLBACK');
-    return undefined;
   } catch (error) {
-    return error instanceof Error ? error : new Error('ROLLBACK failed');
+    discard(error instanceof Error ? error : new Error('ROLLBACK failed'));
   }
 }
 
@@ -132,31 +156,46 @@ function isSessionNotOwned(error: unknown): boolean {
   return typeof code === 'string' && SESSION_NOT_OWNED_SQLSTATES.has(code);
 }
 
+/** A pool from createPool that has a statement timeout (see StatementTimeout in pool.ts). */
+function statementTimeoutOf(pool: PoolLike): PoolStatementTimeout | undefined {
+  const timeout = (pool as { statementTimeout?: unknown }).statementTimeout;
+  // The value is written into SQL text: only a whole number will do.
+  return isObject(timeout) && Number.isSafeInteger(timeout.millis) && typeof timeout.stopSendingAtStartup === 'function'
+    ? (timeout as unknown as PoolStatementTimeout)
+    : undefined;
+}
+
 function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
   let prepared = options.preparedStatements ?? true;
+  const timeout = statementTimeoutOf(pool);
+
   /**
-   * Behind a transaction pooler, or a server that shares one session among connections (PGlite served over
-   * a socket), a connection cannot keep its prepared statements. The statement failed before it ran, so it
-   * is sent again unnamed, and so is everything after it.
+   * A pooler (PgBouncer) refuses `statement_timeout` as a startup parameter: the pool's new connections go
+   * without it, and the store sets it in each of its transactions instead.
    */
-  const runStatement = async (client: PoolClientLike, text: string, values: unknown[], inTransaction: boolean) => {
-    if (!prepared) return client.query(text, values);
+  const connect = async (): Promise<PoolClientLike> => {
     try {
-      return await client.query({ name: statementName(text), text, values });
+      return await acquire(pool);
     } catch (error) {
-      if (!isSessionNotOwned(error)) throw error;
-      prepared = false;
-      // Inside a transaction the failure has aborted it: only the caller can start it again.
-      if (inTransaction) throw error;
-      return client.query(text, values);
+      if (timeout === undefined || !isStatementTimeoutRefused(error)) throw error;
+      timeout.stopSendingAtStartup();
+      return acquire(pool);
     }
   };
+
+  /**
+   * The timeout for a transaction, once connections no longer carry it. Behind a transaction pooler only SET
+   * LOCAL stays with the server session that runs the transaction; a plain SET would stay behind for the
+   * pooler's next client.
+   */
+  const localTimeout = (): string | undefined =>
+    timeout === undefined || timeout.sentAtStartup ? undefined : `SET LOCAL statement_timeout = ${timeout.millis}`;
 
   // `work` may hand back an Error to have the connection destroyed instead of returned to the pool.
   const onClient = async <T>(
     work: (client: PoolClientLike, discard: (why: Error) => void) => Promise<T>,
   ): Promise<T> => {
-    const client = await acquire(pool);
+    const client = await connect();
     let discarded: Error | undefined;
     try {
       return await work(client, (why) => {
@@ -169,30 +208,64 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
     }
   };
 
-  const clientDatabase = (client: PoolClientLike): Database => ({
-    query: (text, values) => client.query(text, values),
-    statement: (text, values) => runStatement(client, text, values, true),
-    withConnection: (work) => work(client),
-    transaction: undefined,
-  });
+  /**
+   * One of the store's statements on its own, named where that is still on. Behind a transaction pooler (or
+   * PGlite served over a socket) the server session changes under a connection from one transaction to the
+   * next, so a name may already exist there (42P05) or be missing (26000); either fails before anything runs.
+   * The statement is then sent again unnamed, and so is everything after it.
+   */
+  const runAlone = async (client: PoolClientLike, text: string, values: unknown[]): Promise<QueryResultLike> => {
+    if (!prepared) return client.query(text, values);
+    try {
+      return await client.query({ name: statementName(text), text, values });
+    } catch (error) {
+      if (!isSessionNotOwned(error)) throw error;
+      prepared = false;
+      return client.query(text, values);
+    }
+  };
+
+  const statement = (text: string, values: unknown[]): Promise<QueryResultLike> =>
+    onClient(async (client, discard) => {
+      const timeoutSetting = localTimeout();
+      if (timeoutSetting === undefined) return runAlone(client, text, values);
+      // Only a transaction carries SET LOCAL: the statement gets a short one of its own, in one round trip.
+      await client.query(`BEGIN; ${timeoutSetting}`);
+      try {
+        const result = await client.query(text, values);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await rollbackOrDiscard(client, discard);
+        throw error;
+      }
+    });
 
   return {
     query: (text, values) => onClient((client) => client.query(text, values)),
-    statement: (text, values) => onClient((client) => runStatement(client, text, values, false)),
+    statement,
     withConnection: (work) => onClient((client) => work(client)),
     transaction: (work) =>
       onClient(async (client, discard) => {
-        await client.query('BEGIN');
-        try {
-          const result = await work(clientDatabase(client));
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          // If even ROLLBACK fails, the connection is in an unknown state: it must not go back to the pool.
-          const rollbackError = await rollbackQuietly(client);
-          if (rollbackError) discard(rollbackError);
+        const timeoutSetting = localTimeout();
+        await client.query(timeoutSetting === undefined ? 'BEGIN' : `BEGIN; ${timeoutSetting}`);
+        // Statements inside go unnamed: a failed Parse would abort the transaction, and a pooler may have
+        // handed it a server session that holds the name already, or lacks it.
+        const result = await work(fromConnection(client)).catch(async (error: unknown) => {
+          await rollbackOrDiscard(client, discard);
           throw error;
+        });
+        let committed: QueryResultLike;
+        try {
+          committed = await client.query('COMMIT');
+        } catch (error) {
+          await rollbackOrDiscard(client, discard);
+          // Lost once sent, a COMMIT may have been applied: toDatabaseError tells that from a rollback.
+          throw new CommitFailed(error);
         }
+        // The COMMIT of a transaction a failed statement aborted succeeds, as a ROLLBACK: nothing was written.
+        if (committed.command === 'ROLLBACK') throw new TransactionAbortedError();
+        return result;
       }),
   };
 }

@@ -4,6 +4,7 @@ import {
   DatabaseUnavailableError,
   SchemaNotMigratedError,
   SecretStoreError,
+  SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
   TransactionConflictError,
 } from '../errors';
@@ -17,14 +18,16 @@ const CONNECTION_ERROR_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // A Unix socket that is not there: no server (or embedded-database holder) listens.
+  'ENOENT',
 ]);
 
 // SQLSTATEs that mean the server is gone or refuses connections now.
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
 
-// Server messages of these SQLSTATE classes describe objects and states, not data, so they are safe to repeat.
-// Data exceptions (22) and integrity violations (23) can quote a parameter, so only the condition is kept.
-const SAFE_MESSAGE_CLASSES = new Set(['0A', '25', '28', '3D', '3F', '42', '53', '54', '55', '57', '58', 'XX']);
+// Server messages of these SQLSTATE classes describe objects and states (08: the connection), not data, so they
+// are safe to repeat. Data exceptions (22) and integrity violations (23) can quote a parameter: only the code is kept.
+const SAFE_MESSAGE_CLASSES = new Set(['08', '0A', '25', '28', '3D', '3F', '42', '53', '54', '55', '57', '58', 'XX']);
 
 // node-postgres reports a lost or unusable connection with these plain Error messages.
 const DRIVER_CONNECTION_MESSAGES = [
@@ -55,14 +58,52 @@ export class ConnectionNotObtained extends Error {
   }
 }
 
+/** A failure of a transaction's COMMIT itself, as opposed to one of the work before it. */
+export class CommitFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super('COMMIT failed');
+  }
+}
+
+// node-postgres refuses a query on a client whose connection has already failed, without sending it.
+const NOT_SENT_MESSAGE = 'is not queryable';
+
 /**
  * Turns whatever the driver threw into one of this package's errors; after a ConnectionNotObtained,
- * `requestSent` is false. The driver's error is not kept as `cause`: its `detail`, `where` and parameters
- * can carry secret values.
+ * `requestSent` is false; a CommitFailed is reported as "Committing transaction". The driver's error is not
+ * kept as `cause`: its `detail`, `where` and parameters can carry secret values.
  */
 export function toDatabaseError(error: unknown, operation: string): SecretStoreError {
   if (error instanceof ConnectionNotObtained) return mapDriverError(error.reason, operation, false);
+  if (error instanceof CommitFailed) return commitError(error.reason);
   return mapDriverError(error, operation, true);
+}
+
+/**
+ * A COMMIT that the server answered with an error rolled the transaction back, and so did a connection lost
+ * before COMMIT could be sent. A connection lost once COMMIT was sent leaves the outcome unknown: the server
+ * may have committed and its answer been lost.
+ */
+function commitError(reason: unknown): SecretStoreError {
+  const operation = 'Committing transaction';
+  const error = mapDriverError(reason, operation, true);
+  if (!(error instanceof DatabaseUnavailableError)) return error;
+  if ((stringProperty(reason, 'message') ?? '').includes(NOT_SENT_MESSAGE)) return error;
+  return new SecretWriteOutcomeUnknownError(
+    operation,
+    undefined,
+    `the connection was lost after COMMIT was sent (${error.message.slice(`${operation} failed: `.length)}), and ` +
+      'whether the transaction was committed cannot be told; read back what it wrote to find out',
+  );
+}
+
+/** A server (a pooler such as PgBouncer) refused the `statement_timeout` startup parameter: 08P01 at connect. */
+export function isStatementTimeoutRefused(error: unknown): boolean {
+  const reason = error instanceof ConnectionNotObtained ? error.reason : error;
+  return (
+    stringProperty(reason, 'code') === '08P01' &&
+    /unsupported startup parameter.*statement_timeout/.test(stringProperty(reason, 'message') ?? '')
+  );
 }
 
 function mapDriverError(error: unknown, operation: string, requestSent: boolean): SecretStoreError {
@@ -95,7 +136,11 @@ function mapDriverError(error: unknown, operation: string, requestSent: boolean)
     if (code === '57014') return new StatementTimeoutError(operation, code, detail);
     if (code === '40001' || code === '40P01') return new TransactionConflictError(operation, code, detail);
     if (code === '42P01') {
-      return new SchemaNotMigratedError(operation, code, `${detail}; run migrate() on this database first`);
+      return new SchemaNotMigratedError(
+        operation,
+        code,
+        `${detail}: the database has no secret store schema yet; run migrate() on it first`,
+      );
     }
     return new DatabaseError(operation, code, detail);
   }

@@ -65,29 +65,18 @@ async function readMigrations(directory: string): Promise<MigrationFile[]> {
   );
 }
 
-async function applyInTransaction(connection: Queryable, migration: MigrationFile): Promise<void> {
-  await connection.query('BEGIN');
-  try {
-    await connection.query(migration.sql);
-    await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
-      migration.name,
-      migration.checksum,
-    ]);
-    await connection.query('COMMIT');
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => undefined);
-    const cause = toDatabaseError(error, `Migration ${migration.name}`);
-    throw new MigrationError(migration.name, cause.message);
-  }
-}
+// The lock lasts one transaction: behind a transaction pooler (PgBouncer) a session-level lock would stay
+// with whichever server session took it, and its unlock could reach another one.
+const BEGIN_LOCKED = `BEGIN; SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_ID})`;
 
 async function recordedMigrations(connection: Queryable): Promise<Map<string, string>> {
   const { rows } = await connection.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
   return new Map((rows as { name: string; checksum: string }[]).map((row) => [row.name, row.checksum]));
 }
 
-async function migrateOnConnection(connection: Queryable, files: MigrationFile[]): Promise<MigrationResult> {
-  await connection.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
+/** Creates the migrations table if needed and reads it, holding the lock. */
+async function prepareMigrationsTable(connection: Queryable): Promise<Map<string, string>> {
+  await connection.query(BEGIN_LOCKED);
   try {
     await connection.query(
       `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
@@ -97,30 +86,61 @@ async function migrateOnConnection(connection: Queryable, files: MigrationFile[]
        )`,
     );
     const recorded = await recordedMigrations(connection);
-
-    const result: MigrationResult = { applied: [], alreadyApplied: [], unknown: [] };
-    const known = new Set(files.map((file) => file.name));
-    result.unknown = [...recorded.keys()].filter((name) => !known.has(name));
-
-    for (const file of files) {
-      const checksum = recorded.get(file.name);
-      if (checksum === undefined) {
-        await applyInTransaction(connection, file);
-        result.applied.push(file.name);
-      } else if (checksum !== file.checksum) {
-        throw new MigrationChecksumMismatchError(file.name);
-      } else {
-        result.alreadyApplied.push(file.name);
-      }
-    }
-    return result;
-  } finally {
-    await connection.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_ID})`).catch(() => undefined);
+    await connection.query('COMMIT');
+    return recorded;
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
   }
 }
 
-// Runs on one handle from this process wait for each other. Across sessions the advisory lock does this,
-// but a session-level lock is re-entrant, so callers sharing one session (PGlite, a single Client) need this too.
+/**
+ * Applies `migration` in its own transaction, holding the lock, unless another runner recorded it since this
+ * one read the table: then the checksum it recorded is returned, and nothing is applied.
+ */
+async function applyInTransaction(connection: Queryable, migration: MigrationFile): Promise<string | undefined> {
+  await connection.query(BEGIN_LOCKED);
+  try {
+    const { rows } = await connection.query(`SELECT checksum FROM ${MIGRATIONS_TABLE} WHERE name = $1`, [
+      migration.name,
+    ]);
+    const recorded = (rows as { checksum: string }[])[0]?.checksum;
+    if (recorded === undefined) {
+      await connection.query(migration.sql);
+      await connection.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum) VALUES ($1, $2)`, [
+        migration.name,
+        migration.checksum,
+      ]);
+    }
+    await connection.query('COMMIT');
+    return recorded;
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    const cause = toDatabaseError(error, `Migration ${migration.name}`);
+    throw new MigrationError(migration.name, cause.message);
+  }
+}
+
+async function migrateOnConnection(connection: Queryable, files: MigrationFile[]): Promise<MigrationResult> {
+  const recorded = await prepareMigrationsTable(connection);
+  const known = new Set(files.map((file) => file.name));
+  const result: MigrationResult = {
+    applied: [],
+    alreadyApplied: [],
+    unknown: [...recorded.keys()].filter((name) => !known.has(name)),
+  };
+
+  for (const file of files) {
+    const checksum = recorded.get(file.name) ?? (await applyInTransaction(connection, file));
+    if (checksum === undefined) result.applied.push(file.name);
+    else if (checksum !== file.checksum) throw new MigrationChecksumMismatchError(file.name);
+    else result.alreadyApplied.push(file.name);
+  }
+  return result;
+}
+
+// Runs on one handle from this process wait for each other. Across sessions the advisory lock does this, but
+// callers sharing one session (PGlite, a single Client) would interleave their transactions, so they need this too.
 const runsInProgress = new WeakMap<object, Promise<unknown>>();
 
 function oneAtATime<T>(handle: object, run: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import { Pool, type PoolConfig } from 'pg';
 
 import { nonNegativeInteger, positiveInteger } from '../settings';
 import type { DatabaseConfig } from './config';
+import type { PoolStatementTimeout } from './queryable';
 
 export interface PoolOptions {
   /** Most connections the pool opens. */
@@ -11,8 +12,47 @@ export interface PoolOptions {
    * milliseconds: CONNECTION_ACQUIRE_TIMEOUT when the pool is exhausted. Default 10,000.
    */
   connectionTimeoutMillis?: number;
-  /** Server-side limit on one statement, in milliseconds (0 = none): STATEMENT_TIMEOUT when exceeded. Default none. */
+  /**
+   * Server-side limit on one statement, in milliseconds (0 = none): STATEMENT_TIMEOUT when exceeded. Default
+   * none. Sent when a connection opens; behind a pooler that refuses that (PgBouncer), the store's statements
+   * and transactions set it with SET LOCAL instead.
+   */
   statementTimeoutMillis?: number;
+}
+
+/**
+ * The statement timeout of a pool from createPool. A server takes it for free as a startup parameter; a
+ * pooler such as PgBouncer refuses that (08P01), and then the store sets it with SET LOCAL in its transactions.
+ */
+class StatementTimeout implements PoolStatementTimeout {
+  private startup = true;
+
+  constructor(
+    readonly millis: number,
+    /** The pool's own options, from which node-postgres builds each new connection. */
+    private readonly poolOptions: { statement_timeout?: number | false },
+  ) {}
+
+  get sentAtStartup(): boolean {
+    return this.startup;
+  }
+
+  stopSendingAtStartup(): void {
+    this.startup = false;
+    delete this.poolOptions.statement_timeout;
+  }
+}
+
+/** A pg Pool that carries its statement timeout, so that the store can apply it where a pooler refuses it. */
+class TimeoutAwarePool extends Pool {
+  readonly statementTimeout: StatementTimeout | undefined;
+
+  constructor(config: PoolConfig) {
+    super(config);
+    const millis = config.statement_timeout;
+    this.statementTimeout =
+      typeof millis === 'number' && millis > 0 ? new StatementTimeout(millis, this.options) : undefined;
+  }
 }
 
 /**
@@ -31,7 +71,7 @@ export function createPool(config: DatabaseConfig, options: PoolOptions = {}): P
   if (options.statementTimeoutMillis !== undefined) {
     poolConfig.statement_timeout = nonNegativeInteger('pool.statementTimeoutMillis', options.statementTimeoutMillis, 0);
   }
-  const pool = new Pool(poolConfig);
+  const pool = new TimeoutAwarePool(poolConfig);
   pool.on('error', () => {
     // An idle client failed; the pool has already removed it. Nothing to print: the library stays silent.
   });

@@ -6,6 +6,8 @@ export interface Queryable {
 export interface QueryResultLike {
   rows: unknown[];
   rowCount?: number | null;
+  /** The command tag's verb, where the driver reports it (node-postgres): a COMMIT of an aborted transaction says ROLLBACK. */
+  command?: string;
 }
 
 /** A statement with a name, which node-postgres prepares once per connection and then only binds. */
@@ -31,6 +33,17 @@ export interface PoolClientLike extends Queryable {
   /** node-postgres' clients are EventEmitters: a connection lost while checked out is reported as 'error'. */
   on?(event: 'error', listener: (error: Error) => void): unknown;
   removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * A pool's statement timeout and how it reaches the server: as a startup parameter, or, once a pooler refused
+ * that, set by the store with SET LOCAL in each of its transactions (a pool from createPool carries one).
+ */
+export interface PoolStatementTimeout {
+  readonly millis: number;
+  /** False once the server refused the startup parameter: the pool's new connections go without it. */
+  readonly sentAtStartup: boolean;
+  stopSendingAtStartup(): void;
 }
 
 /** The part of PGlite (or a PGlite transaction) the store uses. */
