@@ -96,21 +96,26 @@ describe('createSecretStore with no server configured', () => {
     });
   });
 
-  it('lets one process at a time open a data folder: a second waits, then gives up with DATABASE_UNAVAILABLE', async () => {
+  it('serves a held data folder to a second opener through the holder, and gives the folder up when closed', async () => {
     const first = await openEmbeddedDatabase(dataDir);
     try {
-      await expect(openEmbeddedDatabase(dataDir, 300)).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
-      const waiting = openEmbeddedDatabase(dataDir, 10_000);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await first.close();
-      const second = await waiting;
-      await second.close();
+      const second = await openEmbeddedDatabase(dataDir, { waitMs: 300 });
+      try {
+        expect([first.role, second.role]).toEqual(['holder', 'client']);
+        await first.database.query('CREATE TABLE shared (n integer)');
+        await second.database.query('INSERT INTO shared VALUES ($1)', [7]);
+        expect((await first.database.query('SELECT n FROM shared')).rows).toEqual([{ n: 7 }]);
+      } finally {
+        await second.close();
+      }
     } finally {
-      await first.close().catch(() => undefined);
+      await first.close();
     }
-    // A lock left by a process that is gone is taken over.
+    expect(() => statSync(path.join(dataDir, 'lock'))).toThrow();
+    // A lock left by a process that is gone (in the format of earlier versions) is taken over.
     writeFileSync(path.join(dataDir, 'lock'), '999999999');
-    const third = await openEmbeddedDatabase(dataDir, 300);
+    const third = await openEmbeddedDatabase(dataDir, { waitMs: 300 });
+    expect(third.role).toBe('holder');
     await third.close();
     expect(() => statSync(path.join(dataDir, 'lock'))).toThrow();
   });

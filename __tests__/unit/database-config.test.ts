@@ -1,4 +1,9 @@
-import { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig } from '../../src/database/config';
+import {
+  describeDatabaseConfig,
+  readDatabaseConfig,
+  readSetting,
+  type DatabaseConfig,
+} from '../../src/database/config';
 import { SecretStoreConfigError } from '../../src/errors';
 
 const PASSWORD = 'pw_MARKER_91c2';
@@ -39,10 +44,21 @@ describe('readDatabaseConfig', () => {
 
   it.each([
     ['nothing is set', {}],
-    ['the variables are empty', { DATABASE_URL: '   ', PGHOST: '', PGPASSWORD: '' }],
+    ['the PG* variables are empty, as libpq reads them', { PGHOST: '', PGPORT: '', PGPASSWORD: '' }],
     ['only unrelated variables are set', { HOME: '/root', PATH: '/bin' }],
   ])('returns undefined when %s', (_, env) => {
     expect(readDatabaseConfig(env)).toBeUndefined();
+  });
+
+  it.each(['', '   ', '\n'])('refuses a DATABASE_URL set to %j rather than taking it as unset', (url) => {
+    let thrown: unknown;
+    try {
+      readDatabaseConfig({ DATABASE_URL: url, PGHOST: 'db.internal' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
+    expect(thrown).toMatchObject({ setting: 'DATABASE_URL', problem: 'is empty' });
   });
 
   it.each([
@@ -65,6 +81,24 @@ describe('readDatabaseConfig', () => {
     expect(thrown).toMatchObject({ setting: variable });
     expect((thrown as Error).message).toContain(variable);
     expect((thrown as Error).message).not.toContain(PASSWORD);
+  });
+});
+
+describe('readSetting', () => {
+  it('returns a variable as it is set, and undefined when it is unset', () => {
+    expect(readSetting({ SECRETSTORE_DATA_DIR: ' ./data ' }, 'SECRETSTORE_DATA_DIR')).toBe(' ./data ');
+    expect(readSetting({}, 'SECRETSTORE_DATA_DIR')).toBeUndefined();
+  });
+
+  it.each(['', ' \t'])('refuses a variable set to %j, naming it', (value) => {
+    let thrown: unknown;
+    try {
+      readSetting({ SECRETSTORE_ENCRYPTION_KEYS: value }, 'SECRETSTORE_ENCRYPTION_KEYS');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
+    expect(thrown).toMatchObject({ setting: 'SECRETSTORE_ENCRYPTION_KEYS', problem: 'is empty' });
   });
 });
 

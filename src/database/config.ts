@@ -15,13 +15,26 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const PG_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
 
 /**
+ * A variable of this package, undefined when unset. Set but blank is refused, naming the variable: it is a
+ * mistake (an unfilled template, a failed substitution) that would otherwise silently mean "unset".
+ * Not for the PG* variables, which follow libpq: there an empty value is the default, and PGPASSWORD may be empty.
+ */
+export function readSetting(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  if (value !== undefined && value.trim() === '') {
+    throw new SecretStoreConfigError(name, 'is empty');
+  }
+  return value;
+}
+
+/**
  * Reads `DATABASE_URL`, or else the libpq `PG*` variables. Returns undefined when none is set.
- * Throws SecretStoreConfigError for a malformed value, naming the variable (never its content:
- * a URL may hold a password).
+ * Throws SecretStoreConfigError for a malformed or empty DATABASE_URL or PGPORT, naming the variable (never
+ * its content: a URL may hold a password).
  */
 export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined {
-  const url = env.DATABASE_URL?.trim();
-  if (url) {
+  const url = readSetting(env, 'DATABASE_URL')?.trim();
+  if (url !== undefined) {
     let parsed: URL;
     try {
       parsed = new URL(url);

@@ -1,111 +1,153 @@
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { DatabaseUnavailableError, SecretStoreConfigError } from '../errors';
-import type { PGliteLike } from './queryable';
+import { toDatabase } from './adapters';
+import { DATABASE_FOLDER } from './data-dir';
+import { acquireDataFolderLock, type DataFolderLock } from './data-folder-lock';
+import { connectToHolder, HOLDER_PROOF_SETTING } from './embedded-socket-client';
+import { EmbeddedSocketServer } from './embedded-socket-server';
+import type { PoolOptions } from './pool';
+import type { Database } from './queryable';
+import { SharedPGliteSession } from './shared-pglite-session';
 
-/** An embedded database this package opened, and so closes. */
-export interface EmbeddedDatabase extends PGliteLike {
+/**
+ * The embedded database of a data folder, as this process reached it: as its `holder` (this process opened
+ * PGlite and serves it to others on a socket) or as a `client` of the process that holds it.
+ */
+export interface EmbeddedDatabase {
+  readonly role: 'holder' | 'client';
+  readonly database: Database;
+  /** Where the holder serves the database. */
+  readonly socketPath: string;
+  /**
+   * A holder stops serving (its clients get a moment to finish), closes PGlite and gives the folder up;
+   * a client closes its connections.
+   */
   close(): Promise<void>;
 }
 
-export const DEFAULT_DATA_DIR = '.secretstore';
-
-/** The embedded database's folder: the option, else SECRETSTORE_DATA_DIR, else ./.secretstore. */
-export function resolveDataDir(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  const chosen = option ?? env.SECRETSTORE_DATA_DIR ?? DEFAULT_DATA_DIR;
-  if (chosen.trim() === '') throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', 'is empty');
-  return path.resolve(chosen);
+export interface OpenEmbeddedOptions {
+  /** How long to wait for a holder that is alive but not serving yet (starting, closing), in milliseconds. */
+  waitMs?: number;
+  /** Connections of a client to the holder. */
+  pool?: PoolOptions;
+  /** Runs in a holder before other processes can reach the database: migrations, so that no two run at once. */
+  beforeSharing?: (database: Database) => Promise<unknown>;
 }
 
-/** Creates the data folder (owner-only) if it does not exist yet. */
-export async function ensureDataDir(dataDir: string): Promise<void> {
-  try {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  } catch {
-    throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot create the folder ${dataDir}`);
-  }
+const DEFAULT_WAIT_MS = 30_000;
+// node-postgres finds a Unix socket by the name PostgreSQL gives it.
+const SOCKET_NAME = '.s.PGSQL.5432';
+// A socket's path must fit sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the final NUL included.
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+// On Windows a local socket is a named pipe, which node-postgres cannot reach.
+const SHARES_OVER_UNIX_SOCKETS = process.platform !== 'win32';
+
+interface SocketPlace {
+  path: string;
+  /** Removes the private folder made for a socket that did not fit in the data folder. */
+  remove(): Promise<void>;
 }
 
-const LOCK_FILE = 'lock';
-const LOCK_RETRY_MS = 100;
+/** The socket goes in the data folder, or, when that path is too long, in a private (0700) folder of the OS's. */
+async function socketPlace(dataDir: string): Promise<SocketPlace> {
+  const inDataDir = path.join(dataDir, SOCKET_NAME);
+  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH_BYTES) return { path: inDataDir, remove: async () => {} };
+  const folder = await mkdtemp(path.join(tmpdir(), 'secretstore-'));
+  return { path: path.join(folder, SOCKET_NAME), remove: () => rm(folder, { recursive: true, force: true }) };
+}
 
-function isAlive(pid: number): boolean {
+/** Opens PGlite under the folder this process now holds and serves it on the socket. */
+async function serve(
+  dataDir: string,
+  lock: DataFolderLock,
+  place: SocketPlace,
+  options: OpenEmbeddedOptions,
+): Promise<EmbeddedDatabase> {
+  // Loaded on demand: applications that use a PostgreSQL server, and clients of a holder, never load it.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(path.join(dataDir, DATABASE_FOLDER));
+  const session = new SharedPGliteSession(db);
+  const database = toDatabase(session.ownerView());
+  let server: EmbeddedSocketServer | undefined;
   try {
-    process.kill(pid, 0);
-    return true;
+    await db.query(`SELECT set_config('${HOLDER_PROOF_SETTING}', $1, false)`, [lock.proof]);
+    await options.beforeSharing?.(database);
+    // Where no Unix socket can be made (Windows, some mounted file systems), the folder serves this process only.
+    server = SHARES_OVER_UNIX_SOCKETS
+      ? await EmbeddedSocketServer.listen(session, place.path).catch(() => undefined)
+      : undefined;
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: unknown }).code === 'EPERM';
+    await db.close();
+    throw error;
   }
-}
 
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
-
-/** Takes the data folder's lock file, or undefined while a live process holds it. A dead holder's lock is taken over. */
-async function tryLock(lockPath: string): Promise<(() => Promise<void>) | undefined> {
-  try {
-    const handle = await open(lockPath, 'wx', 0o600);
-    await handle.writeFile(String(process.pid));
-    await handle.close();
-    return () => unlink(lockPath).catch(() => undefined);
-  } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw error;
-  }
-  const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) return undefined;
-  // Left by a process that is gone (or half-written): remove it and try once more.
-  await unlink(lockPath).catch(() => undefined);
-  return undefined;
-}
-
-/**
- * PGlite's files take one process at a time: a second one would fail, or worse. Waits up to `waitMs` for
- * another process to close the database, then fails with DATABASE_UNAVAILABLE.
- */
-async function lockDataDir(dataDir: string, waitMs: number): Promise<() => Promise<void>> {
-  const lockPath = path.join(dataDir, LOCK_FILE);
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const release = await tryLock(lockPath).catch(() => {
-      throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot write the lock file in ${dataDir}`);
-    });
-    if (release) return release;
-    if (Date.now() >= deadline) {
-      throw new DatabaseUnavailableError(
-        'Opening the embedded database',
-        undefined,
-        `${dataDir} is in use by another process; the embedded database serves one process at a time`,
-      );
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    try {
+      await server?.close();
+      // The process's own calls still running finish first.
+      const release = await session.take();
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    } finally {
+      // Only once PGlite is closed may another process open the folder.
+      await lock.release();
+      await place.remove();
     }
-    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
-  }
+  };
+  return {
+    role: 'holder',
+    database,
+    socketPath: place.path,
+    close: () => (closing ??= close()),
+  };
 }
 
 /**
- * Opens (creating on first use) the embedded PGlite database persisted under an existing `dataDir`, holding
- * the folder's lock until it is closed.
+ * Opens the embedded PGlite database persisted under an existing `dataDir` (creating it on first use). PGlite's
+ * files take one process at a time, so the first process to open the folder holds it and serves it on a Unix
+ * socket; a process that finds the folder held uses that socket. A holder that is starting or closing is waited
+ * for up to `waitMs`, then DATABASE_UNAVAILABLE.
  */
-export async function openEmbeddedDatabase(dataDir: string, waitMs = 10_000): Promise<EmbeddedDatabase> {
-  const unlock = await lockDataDir(dataDir, waitMs);
+export async function openEmbeddedDatabase(
+  dataDir: string,
+  options: OpenEmbeddedOptions = {},
+): Promise<EmbeddedDatabase> {
+  const place = await socketPlace(dataDir);
   try {
-    // Loaded on demand: applications that use a PostgreSQL server never load the WebAssembly build.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(path.join(dataDir, 'pgdata'));
-    const close = db.close.bind(db);
-    return Object.assign(db, {
-      close: async () => {
-        try {
-          await close();
-        } finally {
-          await unlock();
-        }
+    const access = await acquireDataFolderLock(dataDir, {
+      socketPath: place.path,
+      waitMs: options.waitMs ?? DEFAULT_WAIT_MS,
+      reachHolder: async (holder, timeoutMs) => {
+        const pool = await connectToHolder(holder, timeoutMs, options.pool);
+        return pool && { pool, socketPath: holder.socketPath };
       },
     });
+    if (access.kind === 'reached') {
+      await place.remove();
+      const { pool, socketPath } = access.connection;
+      let closing: Promise<void> | undefined;
+      return {
+        role: 'client',
+        // One session serves every connection, so no connection can keep statements prepared under a name.
+        database: toDatabase(pool, { preparedStatements: false }),
+        socketPath,
+        close: () => (closing ??= pool.end()),
+      };
+    }
+    try {
+      return await serve(dataDir, access.lock, place, options);
+    } catch (error) {
+      await access.lock.release();
+      throw error;
+    }
   } catch (error) {
-    await unlock();
+    await place.remove();
     throw error;
   }
 }

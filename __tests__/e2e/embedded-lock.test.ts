@@ -1,0 +1,161 @@
+/**
+ * The embedded data folder's lock, across real processes: it is published whole, judged stale only by what a
+ * crash cannot fake (the holder answering on its socket, its PID, start time and boot), taken over by one
+ * contender at a time, and removed only by its own holder.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inspect } from 'node:util';
+
+import { z } from 'zod';
+
+import { createSecretStore } from '../../src';
+import { openEmbeddedDatabase } from '../../src/database/embedded';
+import { currentBootId, processStartTime } from '../../src/database/process-identity';
+import { killWorkers, startWorker } from './embedded-processes';
+
+// Each test opens PGlite on disk (seconds each, more beside other test files) and starts node processes.
+jest.setTimeout(240_000);
+
+let dataDir: string;
+let lockPath: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'secretstore-lock-'));
+  lockPath = path.join(dataDir, 'lock');
+});
+afterEach(async () => {
+  await killWorkers();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A lock as a holder writes it: its PID on the first line, the rest of its record as JSON on the second. */
+function lockRecord(pid: number, fields: { started?: string; bootId?: string; token?: string }): string {
+  const record = {
+    token: fields.token ?? randomBytes(32).toString('hex'),
+    socketPath: path.join(dataDir, '.s.PGSQL.5432'),
+    started: fields.started,
+    bootId: fields.bootId,
+  };
+  return `${pid}\n${JSON.stringify(record)}\n`;
+}
+
+/** Replaces the lock the way a holder publishes one: a new file moved into place. */
+function replaceLock(content: string): void {
+  writeFileSync(`${lockPath}.test`, content);
+  renameSync(`${lockPath}.test`, lockPath);
+}
+
+const DatabaseUnavailable = { code: 'DATABASE_UNAVAILABLE' };
+
+describe('the data folder lock', () => {
+  it('names its holder’s process, its start and boot, and keeps its token out of sight', async () => {
+    const holder = await openEmbeddedDatabase(dataDir);
+    try {
+      const [pidLine, json] = readFileSync(lockPath, 'utf8').split('\n');
+      const record = JSON.parse(json) as { token: string; started: string; bootId: string };
+      expect(pidLine).toBe(String(process.pid));
+      expect(record).toMatchObject({ started: await processStartTime(process.pid), bootId: await currentBootId() });
+      expect(statSync(lockPath).mode & 0o777).toBe(0o600);
+      expect(inspect(holder, { depth: 20, showHidden: true })).not.toContain(record.token);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('is removed on close only while it is still its holder’s own, never once another process took it over', async () => {
+    const holder = await openEmbeddedDatabase(dataDir);
+    // Another process took the lock over (as it would from a holder judged gone): closing must leave it.
+    const successor = lockRecord(process.pid + 1, {});
+    replaceLock(successor);
+    await holder.close();
+    expect(readFileSync(lockPath, 'utf8')).toBe(successor);
+  });
+
+  it('never takes over a lock that cannot be read while it may still be being written; later, it does', async () => {
+    writeFileSync(lockPath, '');
+    await expect(openEmbeddedDatabase(dataDir, { waitMs: 1_000 })).rejects.toMatchObject(DatabaseUnavailable);
+    expect(readFileSync(lockPath, 'utf8')).toBe('');
+
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(lockPath, aMinuteAgo, aMinuteAgo);
+    const holder = await openEmbeddedDatabase(dataDir, { waitMs: 1_000 });
+    expect(holder.role).toBe('holder');
+    expect(readFileSync(lockPath, 'utf8').split('\n')[0]).toBe(String(process.pid));
+    await holder.close();
+  });
+
+  it('takes over a lock whose PID now names another live process (PID 1, this one), or was written before a reboot', async () => {
+    const bootId = await currentBootId();
+    const ownStart = await processStartTime(process.pid);
+    const reusedPids = [
+      lockRecord(1, { started: 'another start time', bootId }),
+      lockRecord(process.pid, { started: 'another start time', bootId }),
+      lockRecord(process.pid, { started: ownStart, bootId: 'a boot before this one' }),
+    ];
+    for (const stale of reusedPids) {
+      writeFileSync(lockPath, stale);
+      const holder = await openEmbeddedDatabase(dataDir, { waitMs: 5_000 });
+      expect(holder.role).toBe('holder');
+      expect(readFileSync(lockPath, 'utf8')).not.toBe(stale);
+      await holder.close();
+    }
+  });
+
+  it('waits for a live holder that does not answer yet, then fails with DATABASE_UNAVAILABLE naming it, not its token', async () => {
+    const token = randomBytes(32).toString('hex');
+    const starting = lockRecord(process.pid, {
+      started: await processStartTime(process.pid),
+      bootId: await currentBootId(),
+      token,
+    });
+    writeFileSync(lockPath, starting);
+    const error = await openEmbeddedDatabase(dataDir, { waitMs: 800 }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject(DatabaseUnavailable);
+    expect(String(error)).toContain(`process ${process.pid}`);
+    expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(token);
+    expect(readFileSync(lockPath, 'utf8')).toBe(starting);
+  });
+
+  it('is taken over from a holder killed with SIGKILL, whose writes are all there', async () => {
+    const holder = startWorker('hold', dataDir);
+    await holder.waitFor('ready');
+    expect(statSync(path.join(dataDir, '.s.PGSQL.5432')).isSocket()).toBe(true);
+    await holder.kill('SIGKILL');
+
+    const store = await createSecretStore({ dataDir, env: {}, logger: {} });
+    try {
+      expect(await store.getSecret(z.object({ pid: z.number() }), 'held.by')).toEqual({ pid: holder.pid });
+      expect(readFileSync(lockPath, 'utf8').split('\n')[0]).toBe(String(process.pid));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('loses no write of processes that open one folder at the same moment, over a stale lock, and write at once', async () => {
+    const writers = 3;
+    const perWriter = 100;
+    // Left by a process that is gone (no PID exceeds 2^22 on Linux): every writer finds it stale at once, and
+    // only one may take it over.
+    writeFileSync(lockPath, lockRecord(2 ** 22 + 1, { started: '1', bootId: await currentBootId() }));
+    const workers = Array.from({ length: writers }, () => startWorker('write', dataDir, perWriter));
+    await Promise.all(workers.map((worker) => worker.waitFor('waiting')));
+    for (const worker of workers) worker.send('go');
+
+    // All write while all have the folder open; then all close.
+    const reports = await Promise.all(workers.map((worker) => worker.waitFor('written')));
+    expect(reports.map((report) => report.keys)).toEqual(Array(writers).fill(perWriter));
+    expect(await Promise.all(workers.map((worker) => worker.end()))).toEqual(Array(writers).fill(0));
+
+    const store = await createSecretStore({ dataDir, env: {}, logger: {} });
+    try {
+      const keys = (await store.listSecrets('w')).map((secret) => secret.key);
+      expect(keys).toHaveLength(writers * perWriter);
+      for (const worker of workers)
+        expect(keys.filter((key) => key.startsWith(`w${worker.pid}.`))).toHaveLength(perWriter);
+    } finally {
+      await store.close();
+    }
+  });
+});
