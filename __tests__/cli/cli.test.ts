@@ -5,7 +5,17 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -191,7 +201,9 @@ describe('usage errors', () => {
       expect(expectErrorLine(missing, 2, 'USAGE')).toContain("missing required argument 'key'");
       expect(expectErrorLine(invalid, 2, 'INVALID_JSON')).toContain('the value argument is not valid JSON');
       expect(expectErrorLine(both, 2, 'USAGE')).toContain('not both');
-      expect(expectJsonError(invalidJsonMode, 2, 'INVALID_JSON').message).toBe('the value on stdin is not valid JSON');
+      expect(expectJsonError(invalidJsonMode, 2, 'INVALID_JSON').message).toBe(
+        'the value on stdin is not valid JSON at line 1, column 1',
+      );
       expect(existsSync(dataDir)).toBe(false);
     },
     TIMEOUT,
@@ -393,16 +405,17 @@ describe('import', () => {
 
 describe('migrate, rotate-keys and status', () => {
   it(
-    'migrate applies the migrations without making a key; rotation moves every secret to the new active key',
+    'migrate makes a new folder with its development key; rotation moves every secret to the new active key',
     async () => {
-      const migrated = parseStdout(await inDataDir(['--json', 'migrate']));
+      const migrated = parseStdout(await inDataDir(['--json', 'migrate']), { firstUse: true });
       expect(migrated).toEqual({
         database: { kind: 'embedded', description: dataDir },
         applied: MIGRATIONS,
         alreadyApplied: [],
         unknown: [],
       });
-      expect(existsSync(path.join(dataDir, 'encryption-keys'))).toBe(false);
+      // A database is never made without the key its secrets will need.
+      expect(readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8')).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
       const again = await inDataDir(['migrate']);
       expect(again.stdout).toBe(
         `database         ${dataDir} (embedded)\napplied          none\nalready applied  ${MIGRATIONS.join(', ')}\n`,
@@ -419,9 +432,18 @@ describe('migrate, rotate-keys and status', () => {
 
       const status = parseStdout(await inDataDir(['--json', 'status'], { env: rotating }));
       expect(status).toEqual({
-        database: { kind: 'embedded', description: dataDir },
+        database: { kind: 'embedded', description: dataDir, exists: true },
         migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
-        keyring: { activeKeyId: 'k2', keyIds: ['k2', 'dev'], activeKeyInKeyring: true },
+        keyring: {
+          activeKeyId: 'k2',
+          keyIds: ['k2', 'dev'],
+          activeKeyInKeyring: true,
+          // The development key wrote the secrets first; k2 wrote them again in the rotation.
+          keys: [
+            { keyId: 'dev', state: 'recorded' },
+            { keyId: 'k2', state: 'recorded' },
+          ],
+        },
         keysInUse: [{ encoding: 'aes-256-gcm', keyId: 'k2', secrets: 3, inKeyring: true }],
         allKeysInKeyring: true,
       });
@@ -443,6 +465,154 @@ describe('migrate, rotate-keys and status', () => {
         /^secretstore: [^\n]+ \(SECRET_DECRYPTION_FAILED\)\nSecretDecryptionError: .+\n {4}at /,
       );
       expectNoSecretIn(debug.stderr);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('the data folder and its key file', () => {
+  const keyFile = (): string => path.join(dataDir, 'encryption-keys');
+
+  it(
+    'a lost key file is an error (3) where the folder holds a database: no new key under its id; restored, it reads again',
+    async () => {
+      expect((await inDataDir(['set', 'a', '{"x":1}'])).code).toBe(0);
+      const original = readFileSync(keyFile(), 'utf8');
+      rmSync(keyFile());
+
+      for (const args of [['get', 'a'], ['status'], ['list', '--values'], ['set', 'b', '{"y":1}']]) {
+        const line = expectErrorLine(await inDataDir(args), 3, 'INVALID_CONFIGURATION');
+        expect(line).toContain(`${keyFile()}: is missing, but the folder holds a database`);
+        expect(line).toContain('Restore the file from a backup, or provide the keys with SECRETSTORE_ENCRYPTION_KEYS');
+        expect(existsSync(keyFile())).toBe(false);
+      }
+
+      writeFileSync(keyFile(), original, { mode: 0o600 });
+      expect(parseStdout(await inDataDir(['--json', 'get', 'a']))).toEqual({ key: 'a', value: { x: 1 } });
+      expect(parseStdout(await inDataDir(['--json', 'list']))).toMatchObject({ secrets: [{ key: 'a', keyId: 'dev' }] });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'an empty key file, as a crash while writing it leaves, is replaced where there is no database and refused where there is',
+    async () => {
+      mkdirSync(dataDir, { mode: 0o700 });
+      writeFileSync(keyFile(), '', { mode: 0o600 });
+      const first = parseStdout(await inDataDir(['--json', 'set', 'a', '{"x":1}']), { firstUse: true });
+      expect(first).toMatchObject({ key: 'a', version: 1 });
+      expect(readFileSync(keyFile(), 'utf8')).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
+
+      writeFileSync(keyFile(), '');
+      const line = expectErrorLine(await inDataDir(['get', 'a']), 3, 'INVALID_CONFIGURATION');
+      expect(line).toContain(`${keyFile()}: is empty, but the folder holds a database`);
+      expect(readFileSync(keyFile(), 'utf8')).toBe('');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'first runs started together publish one development key, which every one of them uses',
+    async () => {
+      const runs = await Promise.all(['k1', 'k2', 'k3'].map((key) => inDataDir(['set', key, `{"key":"${key}"}`])));
+      expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
+      expect(runs.map((run) => run.stderr).join('')).toMatch(KEY_WARNING);
+
+      const listed = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      expect(listed.secrets).toEqual(
+        ['k1', 'k2', 'k3'].map((key): unknown => expect.objectContaining({ key, keyId: 'dev', value: { key } })),
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'with SECRETSTORE_ENCRYPTION_KEYS exported for a server, --data-dir still reads the rows under the development key',
+    async () => {
+      const value = { client_secret: CANARY };
+      expect((await inDataDir(['set', 'oauth.github', JSON.stringify(value)])).code).toBe(0);
+      const serverEnv = {
+        DATABASE_URL: 'postgres://127.0.0.1:1/server',
+        SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}`,
+      };
+
+      const listed = parseStdout(await inDataDir(['--json', 'list', '--values'], { env: serverEnv }));
+      expect(listed.secrets).toEqual([expect.objectContaining({ key: 'oauth.github', keyId: 'dev', value })]);
+
+      // The same id with another key is refused, naming the id and never the key.
+      const otherDev = newKey();
+      const conflict = await inDataDir(['list', '--values'], {
+        env: { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()},dev:${otherDev}` },
+      });
+      const line = expectErrorLine(conflict, 3, 'INVALID_CONFIGURATION');
+      expect(line).toContain('key id "dev" is also in');
+      expect(line).not.toContain(otherDev);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'status, get and list where there is no store create nothing: status says so, get exits 1, list lists none',
+    async () => {
+      // SECRETSTORE_DATA_DIR, as ./.secretstore would be chosen: no flag.
+      const here = { env: { SECRETSTORE_DATA_DIR: dataDir } };
+      for (const existing of [false, true]) {
+        if (existing) mkdirSync(dataDir, { mode: 0o700 });
+        const [human, json, get, list, listJson] = await Promise.all([
+          cli(['status'], here),
+          cli(['--json', 'status'], here),
+          cli(['get', 'oauth.github'], here),
+          cli(['list', '--values'], here),
+          cli(['--json', 'list'], here),
+        ]);
+        expect(human).toEqual({
+          code: 0,
+          stdout: `database  ${dataDir} (embedded)\nstore     none yet: set, import or migrate creates one here\n`,
+          stderr: '',
+        });
+        expect(parseStdout(json)).toEqual({
+          database: { kind: 'embedded', description: dataDir, exists: false },
+          migrations: null,
+          keyring: null,
+          keysInUse: null,
+          allKeysInKeyring: false,
+        });
+        expect(expectErrorLine(get, 1, 'SECRET_NOT_FOUND')).toBe(
+          'secretstore: Secret "oauth.github" was not found (SECRET_NOT_FOUND)\n',
+        );
+        expect(list).toEqual({ code: 0, stdout: 'no secrets\n', stderr: '' });
+        expect(parseStdout(listJson)).toEqual({ prefix: '', secrets: [] });
+        expect(existing ? readdirSync(dataDir) : existsSync(dataDir)).toEqual(existing ? [] : false);
+      }
+
+      const emptyUrl = await cli(['list'], { env: { ...here.env, DATABASE_URL: '' } });
+      expect(expectErrorLine(emptyUrl, 3, 'INVALID_CONFIGURATION')).toBe(
+        'secretstore: Invalid configuration DATABASE_URL: is empty (INVALID_CONFIGURATION)\n',
+      );
+      expect(readdirSync(dataDir)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'a folder and key file that others can reach are restricted to their owner, with a warning each; a correct folder draws none',
+    async () => {
+      expect((await inDataDir(['set', 'a', '{"x":1}'])).code).toBe(0);
+      expect(readFileSync(path.join(dataDir, '.gitignore'), 'utf8')).toBe('*\n');
+      chmodSync(dataDir, 0o755);
+      chmodSync(keyFile(), 0o644);
+
+      const loose = await inDataDir(['get', 'a']);
+      expect({ code: loose.code, stderr: loose.stderr }).toEqual({
+        code: 0,
+        stderr:
+          `secretstore: ${dataDir} was open to other users (mode 0755); restricted it to 0700\n` +
+          `secretstore: ${keyFile()} was open to other users (mode 0644); restricted it to 0600\n`,
+      });
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
+
+      expect(await inDataDir(['get', 'a'])).toEqual({ code: 0, stdout: '{\n  "x": 1\n}\n', stderr: '' });
     },
     TIMEOUT,
   );

@@ -299,13 +299,13 @@ describe('usage errors (exit 2), found before any database is opened', () => {
       name: 'a value argument that is not JSON, with the position',
       args: () => ['set', 'api.token', `{"${CANARY}" 1}`],
       code: 'INVALID_JSON',
-      message: `the value argument is not valid JSON at character ${CANARY.length + 5}`,
+      message: `the value argument is not valid JSON at line 1, column ${CANARY.length + 5}`,
     },
     {
       name: 'a value argument cut short',
       args: () => ['set', 'api.token', '{"token":'],
       code: 'INVALID_JSON',
-      message: 'the value argument is not valid JSON',
+      message: 'the value argument is not valid JSON: it ends too early',
     },
     {
       name: 'a blank value argument',
@@ -324,14 +324,14 @@ describe('usage errors (exit 2), found before any database is opened', () => {
       args: () => ['set', 'api.token'],
       stdin: () => stdinOf([Buffer.from('{"a": '), Buffer.from(`"${CANARY}"`), Buffer.from(',}')]),
       code: 'INVALID_JSON',
-      message: `the value on stdin is not valid JSON at character ${CANARY.length + 10}`,
+      message: `the value on stdin is not valid JSON at line 1, column ${CANARY.length + 10}`,
     },
     {
       name: 'stdin that is not JSON, in string chunks',
       args: () => ['set', 'api.token'],
       stdin: () => stdinOf(['no', 'pe']),
       code: 'INVALID_JSON',
-      message: 'the value on stdin is not valid JSON',
+      message: 'the value on stdin is not valid JSON at line 1, column 1',
     },
     {
       name: 'a --file that does not exist',
@@ -361,7 +361,7 @@ describe('usage errors (exit 2), found before any database is opened', () => {
       name: 'an import file that is not JSON',
       args: () => ['import', writeText('broken.json', `{"a": {"token": "${CANARY}"}`)],
       code: 'INVALID_JSON',
-      message: () => `${path.join(workDir, 'broken.json')} is not valid JSON at character ${CANARY.length + 20}`,
+      message: () => `${path.join(workDir, 'broken.json')} is not valid JSON: it ends too early`,
     },
     ...(
       [
@@ -494,9 +494,11 @@ describe('configuration errors (exit 3), found before any connection or data fol
     {
       name: 'a server without a keyring',
       args: ['--database-url', UNREACHABLE, 'list'],
-      message: expect.stringContaining(
-        'Invalid configuration SECRETSTORE_ENCRYPTION_KEYS: is not set, and a PostgreSQL server needs a keyring',
-      ) as unknown,
+      // The command to run, not the library's advice.
+      message:
+        'SECRETSTORE_ENCRYPTION_KEYS is not set, and a PostgreSQL server needs a keyring (keys are generated only ' +
+        'for the embedded database): run `secretstore keygen --id k1` and export the printed entry as ' +
+        'SECRETSTORE_ENCRYPTION_KEYS',
     },
     {
       name: 'a DATABASE_URL that is not a URL',
@@ -542,7 +544,7 @@ describe('configuration errors (exit 3), found before any connection or data fol
     },
     {
       name: 'a --data-dir that cannot be made',
-      args: ['--data-dir', '<file>/data', 'list'],
+      args: ['--data-dir', '<file>/data', 'set', 'k', '{}'],
       message: expect.stringMatching(
         /^Invalid configuration SECRETSTORE_DATA_DIR: cannot create the folder .+\/data$/,
       ) as unknown,
@@ -590,13 +592,15 @@ describe('set, get, list and delete on the embedded database', () => {
       const inData = (args: string[], stdin?: InputStream): Promise<CliRun> =>
         secretstore(inDataDir(...args), { env, stdin });
 
-      const empty = await inData(['list']);
-      expect(empty).toEqual({ code: 0, stdout: 'no secrets\n', stderr: expect.any(String) as unknown });
-      expect(devKeyWarnings(empty)).toMatch(DEV_KEY_WARNING);
-      expect(devKeyWarnings(empty)).toContain(path.join(dataDir, 'encryption-keys'));
+      // Reading where there is no store creates none.
+      expect(await inData(['list'])).toEqual({ code: 0, stdout: 'no secrets\n', stderr: '' });
+      expect(existsSync(dataDir)).toBe(false);
 
       const fromArgument = { token: CANARY, scopes: ['repo'] };
-      expect(expectJson(await inData(['--json', 'set', 'api.token', JSON.stringify(fromArgument)]))).toEqual({
+      const first = await inData(['--json', 'set', 'api.token', JSON.stringify(fromArgument)]);
+      expect(devKeyWarnings(first)).toMatch(DEV_KEY_WARNING);
+      expect(devKeyWarnings(first)).toContain(path.join(dataDir, 'encryption-keys'));
+      expect(expectJson(first)).toEqual({
         key: 'api.token',
         version: 1,
         updatedAt: ISO_TIME,
@@ -617,7 +621,7 @@ describe('set, get, list and delete on the embedded database', () => {
       expect(expectOk(await inData(['delete', 'api.token']))).toBe('deleted api.token\n');
       expect(expectJson(await inData(['--json', 'list']))).toEqual({ prefix: '', secrets: [] });
       // One warning, on first use only.
-      expect(devKeyWarnings(empty)).toMatch(DEV_KEY_WARNING);
+      expect(devKeyWarnings(first)).toMatch(DEV_KEY_WARNING);
     },
     TIMEOUT,
   );
@@ -763,6 +767,25 @@ describe('reading and refusing on a seeded data folder', () => {
   });
 });
 
+describe('reading where there is no store', () => {
+  it('status says so, get exits 1 (2 for an invalid key), list lists none, and nothing is created', async () => {
+    const status = expectJson(await secretstore(inDataDir('--json', 'status')));
+    expect(status).toMatchObject({
+      database: { kind: 'embedded', description: dataDir, exists: false },
+      keyring: null,
+    });
+    expect(expectOk(await secretstore(inDataDir('status')))).toContain('none yet: set, import or migrate creates one');
+    expectErrorLine(await secretstore(inDataDir('get', 'oauth.github')), 1, 'SECRET_NOT_FOUND');
+    expectErrorLine(await secretstore(inDataDir('get', ' oauth.github')), 2, 'INVALID_SECRET_KEY');
+    expect(expectJson(await secretstore(inDataDir('--json', 'list', 'oauth.')))).toEqual({
+      prefix: 'oauth.',
+      secrets: [],
+    });
+    expectErrorLine(await secretstore(inDataDir('list', 'oauth.\u0007')), 2, 'INVALID_SECRET_KEY');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
+
 describe('import', () => {
   // What is stored, what the second import brings, and what it does: members compare regardless of order.
   const comparisons: { key: string; stored?: object; imported: object; action: string }[] = [
@@ -876,6 +899,9 @@ describe('rotate-keys and status on the embedded database', () => {
       const inData = (args: string[], keys?: string): Promise<CliRun> =>
         secretstore(inDataDir(...args), { env: keys === undefined ? {} : { SECRETSTORE_ENCRYPTION_KEYS: keys } });
 
+      // migrate makes the folder, with its development key.
+      const made = await inData(['migrate']);
+      expect(made.code).toBe(0);
       const fresh = await inData(['status']);
       expect(fresh.code).toBe(0);
       expect(fresh.stdout).toBe(
@@ -884,17 +910,18 @@ describe('rotate-keys and status on the embedded database', () => {
           `migrations   ${MIGRATIONS.length} applied, 0 pending`,
           'active key   dev',
           'keyring      dev',
+          'key check    dev not used yet',
           'keys in use  0 secrets under 0 keys',
           '',
         ].join('\n'),
       );
-      expect(devKeyWarnings(fresh)).toMatch(DEV_KEY_WARNING);
+      expect(devKeyWarnings(made, fresh)).toMatch(DEV_KEY_WARNING);
       const devKey = readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8').trim();
       const rotating = `k2:${k2},${devKey}`;
 
       expect(expectOk(await inData(['set', 'a.one', '{}']))).toContain('version  1');
       const one = expectOk(await inData(['status']));
-      expect(one).toContain('\nkeys in use  1 secret under 1 key\n');
+      expect(one).toContain('\nkey check    dev matches\nkeys in use  1 secret under 1 key\n');
       expect(one.split('\n').slice(-3)).toEqual([
         'KEY ID  ENCODING     SECRETS  IN KEYRING',
         'dev     aes-256-gcm  1        yes',
@@ -920,9 +947,17 @@ describe('rotate-keys and status on the embedded database', () => {
         failed: [],
       });
       expect(expectJson(await inData(['--json', 'status'], rotating))).toEqual({
-        database: { kind: 'embedded', description: dataDir },
+        database: { kind: 'embedded', description: dataDir, exists: true },
         migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
-        keyring: { activeKeyId: 'k2', keyIds: ['k2', 'dev'], activeKeyInKeyring: true },
+        keyring: {
+          activeKeyId: 'k2',
+          keyIds: ['k2', 'dev'],
+          activeKeyInKeyring: true,
+          keys: [
+            { keyId: 'dev', state: 'recorded' },
+            { keyId: 'k2', state: 'recorded' },
+          ],
+        },
         keysInUse: [{ encoding: 'aes-256-gcm', keyId: 'k2', secrets: 3, inKeyring: true }],
         allKeysInKeyring: true,
       });
@@ -930,9 +965,16 @@ describe('rotate-keys and status on the embedded database', () => {
         'active key    k2\nscanned       0\nre-encrypted  0\nskipped       0\nfailed        0\n',
       );
 
-      // Rotating to k3 without k2 in the keyring: no row can be read, none is changed, each is reported.
-      const failed = expectOk(await inData(['rotate-keys'], `k3:${newKey()}`));
-      expect(failed.split('\n').map((line) => line.split(/\s{2,}/))).toEqual([
+      // Rotating to k3 without k2 in the keyring: no row can be read, none is changed, each is reported,
+      // and the exit code says the rotation is not done.
+      const incomplete = await inData(['rotate-keys'], `k3:${newKey()}`);
+      expect({ code: incomplete.code, stderr: incomplete.stderr }).toEqual({ code: 5, stderr: '' });
+      const [failed, summary] = incomplete.stdout.split(/\n(?=3 secrets were left)/);
+      expect(summary).toBe(
+        '3 secrets were left under their old key: fix the cause (a key missing from the keyring, a locked row) ' +
+          'and run rotate-keys again\n',
+      );
+      expect(`${failed}\n`.split('\n').map((line) => line.split(/\s{2,}/))).toEqual([
         ['active key', 'k3'],
         ['scanned', '3'],
         ['re-encrypted', '0'],
@@ -1006,9 +1048,9 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
     async () => {
       // Not migrated: status says what is pending and cannot count keys.
       expect(expectJson(await onServer(['--json', 'status']))).toEqual({
-        database: { kind: 'server', description: `${hostPort}/postgres` },
+        database: { kind: 'server', description: `${hostPort}/postgres`, exists: true },
         migrations: { applied: [], pending: MIGRATIONS, unknown: [] },
-        keyring: { activeKeyId: 'k1', keyIds: ['k1'], activeKeyInKeyring: true },
+        keyring: { activeKeyId: 'k1', keyIds: ['k1'], activeKeyInKeyring: true, keys: null },
         keysInUse: null,
         allKeysInKeyring: true,
       });
@@ -1018,11 +1060,14 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
           `migrations   0 applied, ${MIGRATIONS.length} pending (${MIGRATIONS.join(', ')}): run secretstore migrate`,
           'active key   k1',
           'keyring      k1',
+          'key check    unknown: the schema is not migrated',
           'keys in use  unknown: the schema is not migrated',
           '',
         ].join('\n'),
       );
-      expectErrorLine(await onServer(['get', 'app.token']), 5, 'SCHEMA_NOT_MIGRATED');
+      expect(expectErrorLine(await onServer(['get', 'app.token']), 5, 'SCHEMA_NOT_MIGRATED')).toMatch(
+        /failed: the database has no secret store schema yet; run `secretstore migrate` first$/,
+      );
 
       expect(expectJson(await onServer(['--json', 'migrate'], {}))).toEqual({
         database: { kind: 'server', description: `${hostPort}/postgres` },
@@ -1082,8 +1127,10 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
       );
 
       // The plaintext row moves under k1 (same version: rotation is not a write of a new value); the trigger.dev
-      // row, not a real envelope, is reported and left.
-      expect(expectJson(await onServer(['--json', 'rotate-keys'], withTriggerDev))).toEqual({
+      // row, not a real envelope, is reported and left: the rotation is not done, exit 5, the summary printed.
+      const rotation = await onServer(['--json', 'rotate-keys'], withTriggerDev);
+      expect({ code: rotation.code, stderr: rotation.stderr }).toEqual({ code: 5, stderr: '' });
+      expect(JSON.parse(rotation.stdout)).toEqual({
         activeKeyId: 'k1',
         scanned: 2,
         reEncrypted: 1,

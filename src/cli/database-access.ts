@@ -1,6 +1,6 @@
 import { readDatabaseConfig, type Environment } from '../database/config';
 import type { DatabaseInput } from '../database/queryable';
-import { SecretStoreConfigError } from '../errors';
+import { SecretStoreConfigError, StoreNotFoundError } from '../errors';
 import type { SecretStoreLogger } from '../logger';
 import {
   chooseDatabase,
@@ -19,6 +19,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** --data-dir: the embedded database in this folder, instead of SECRETSTORE_DATA_DIR or a configured server. */
   dataDir?: string;
+  /** False with --no-prepared-statements; commander sets true otherwise, which leaves the choice to the environment. */
+  preparedStatements?: boolean;
 }
 
 // The variables that make createSecretStore choose a server; --data-dir sets them aside.
@@ -46,7 +48,7 @@ export class DatabaseAccess {
   constructor(
     private readonly options: DatabaseOptions,
     env: Environment,
-    /** Receives the development-key warning, so that it reaches the CLI's own stderr. */
+    /** Receives the warnings about the data folder and its key, so that they reach the CLI's own stderr. */
     private readonly logger?: SecretStoreLogger,
   ) {
     this.env =
@@ -66,14 +68,45 @@ export class DatabaseAccess {
     return chooseDatabase(this.databaseUrl, this.options.dataDir, this.env);
   }
 
-  /** Runs `work` with a store from createSecretStore (which reads the keyring, or makes the embedded one), then closes it. */
-  async withStore<T>(work: (store: SecretStore, location: StoreLocation) => Promise<T>): Promise<T> {
-    const store = await createSecretStore({
+  private openStore(createIfMissing: boolean): Promise<SecretStore> {
+    return createSecretStore({
       db: this.databaseUrl,
       dataDir: this.options.dataDir,
       env: this.env,
       logger: this.logger,
+      createIfMissing,
+      // The flag can only turn them off; without it SECRETSTORE_PREPARED_STATEMENTS decides.
+      preparedStatements: this.options.preparedStatements === false ? false : undefined,
     });
+  }
+
+  /** Runs `work` with a store from createSecretStore (which reads the keyring, or makes the embedded one), then closes it. */
+  async withStore<T>(work: (store: SecretStore, location: StoreLocation) => Promise<T>): Promise<T> {
+    return this.run(await this.openStore(true), work);
+  }
+
+  /**
+   * As withStore, for commands that only read, and so create nothing: where the embedded data folder holds
+   * no store, `absent` runs instead, with that folder's location.
+   */
+  async withExistingStore<T>(
+    work: (store: SecretStore, location: StoreLocation) => Promise<T>,
+    absent: (location: StoreLocation) => T,
+  ): Promise<T> {
+    let store: SecretStore;
+    try {
+      store = await this.openStore(false);
+    } catch (error) {
+      if (error instanceof StoreNotFoundError) return absent(describeTarget(this.target()));
+      throw error;
+    }
+    return this.run(store, work);
+  }
+
+  private async run<T>(
+    store: SecretStore,
+    work: (store: SecretStore, location: StoreLocation) => Promise<T>,
+  ): Promise<T> {
     try {
       return await work(store, storeLocation(store) ?? describeTarget(this.target()));
     } finally {
@@ -86,7 +119,7 @@ export class DatabaseAccess {
    * createSecretStore does not hand out its connection, so this opens one of its own.
    */
   async withDatabase<T>(work: (db: DatabaseInput, location: StoreLocation) => Promise<T>): Promise<T> {
-    const opened = await openTarget(this.target(), { max: 1 });
+    const opened = await openTarget(this.target(), this.env, { pool: { max: 1 }, logger: this.logger });
     try {
       return await work(opened.database, opened.location);
     } finally {

@@ -2,10 +2,13 @@ import { CommanderError } from 'commander';
 
 import {
   DatabaseUnavailableError,
+  EncryptionKeyMismatchError,
+  InvalidArgumentError,
   InvalidSecretKeyError,
   InvalidSecretValueError,
   SecretNotFoundError,
   SecretStoreConfigError,
+  SecretWriteOutcomeUnknownError,
 } from '../errors';
 import { CliUsageError } from './usage-error';
 
@@ -14,9 +17,11 @@ import { CliUsageError } from './usage-error';
  *   0 success
  *   1 not found: get or delete of a key that does not exist
  *   2 usage: a command-line error, input that is not JSON, a value that is not an object or array, an invalid key
- *   3 configuration: INVALID_CONFIGURATION, e.g. no keyring for a server or a malformed SECRETSTORE_ENCRYPTION_KEYS
+ *   3 configuration: INVALID_CONFIGURATION (e.g. no keyring for a server, a malformed SECRETSTORE_ENCRYPTION_KEYS)
+ *     or ENCRYPTION_KEY_MISMATCH (a key id of the keyring names another key than the database knows)
  *   4 database unreachable: DATABASE_UNAVAILABLE
  *   5 any other failure
+ *   6 write outcome unknown: WRITE_OUTCOME_UNKNOWN, the connection was lost after a write was sent
  */
 export const ExitCode = {
   ok: 0,
@@ -25,6 +30,7 @@ export const ExitCode = {
   configuration: 3,
   databaseUnavailable: 4,
   failure: 5,
+  writeOutcomeUnknown: 6,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -37,9 +43,12 @@ Exit codes:
   2  usage: bad arguments or options, input that is not JSON, a value that is
      not an object or array, an invalid key
   3  configuration (INVALID_CONFIGURATION): e.g. no SECRETSTORE_ENCRYPTION_KEYS
-     for a server, or a malformed one
+     for a server, or a malformed one; or a key that is not the one the
+     database knows under its id (ENCRYPTION_KEY_MISMATCH)
   4  database unreachable (DATABASE_UNAVAILABLE)
-  5  any other failure`;
+  5  any other failure
+  6  write outcome unknown (WRITE_OUTCOME_UNKNOWN): the connection was lost
+     after a write was sent; read the secret to see whether it was applied`;
 
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
@@ -47,11 +56,16 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (
     error instanceof CliUsageError ||
     error instanceof InvalidSecretKeyError ||
-    error instanceof InvalidSecretValueError
+    error instanceof InvalidSecretValueError ||
+    error instanceof InvalidArgumentError
   ) {
     return ExitCode.usage;
   }
-  if (error instanceof SecretStoreConfigError) return ExitCode.configuration;
+  if (error instanceof SecretStoreConfigError || error instanceof EncryptionKeyMismatchError) {
+    return ExitCode.configuration;
+  }
+  // Before DatabaseUnavailableError, which it extends: the write may have been applied.
+  if (error instanceof SecretWriteOutcomeUnknownError) return ExitCode.writeOutcomeUnknown;
   if (error instanceof DatabaseUnavailableError) return ExitCode.databaseUnavailable;
   return ExitCode.failure;
 }

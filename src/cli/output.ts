@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 
-import { SecretStoreError } from '../errors';
+import { KeyringRequiredError, SchemaNotMigratedError, SecretStoreError } from '../errors';
 import type { StoreLocation } from '../secretstore/create';
 import { ExitCode, exitCodeFor } from './exit-codes';
 
@@ -15,6 +15,8 @@ export interface CommandResult {
   json: unknown;
   /** Printed otherwise, for a person: short lines or a small table, without the final newline. */
   text: string;
+  /** Set when the command printed its result but did not do all it was asked (e.g. rows rotation left). */
+  exitCode?: ExitCode;
 }
 
 export interface ReportedError {
@@ -22,12 +24,29 @@ export interface ReportedError {
   message: string;
 }
 
+/**
+ * The message of an error whose library text gives library advice (call migrate(), pass { encryption }):
+ * at the command line, the command to run instead.
+ */
+function messageForTheCommandLine(error: SecretStoreError): string {
+  if (error instanceof SchemaNotMigratedError) {
+    return `${error.operation} failed: the database has no secret store schema yet; run \`secretstore migrate\` first`;
+  }
+  if (error instanceof KeyringRequiredError) {
+    return (
+      `SECRETSTORE_ENCRYPTION_KEYS is not set, and ${error.where} needs a keyring (keys are generated only for the ` +
+      'embedded database): run `secretstore keygen --id k1` and export the printed entry as SECRETSTORE_ENCRYPTION_KEYS'
+    );
+  }
+  return error.message;
+}
+
 /** One line, whatever the error: stable code, message without line breaks, never a stack. */
 export function describeError(error: unknown): ReportedError {
   const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
   if (error instanceof CommanderError)
     return { code: 'USAGE', message: oneLine(error.message.replace(/^error: /, '')) };
-  if (error instanceof SecretStoreError) return { code: error.code, message: oneLine(error.message) };
+  if (error instanceof SecretStoreError) return { code: error.code, message: oneLine(messageForTheCommandLine(error)) };
   if (error instanceof Error) return { code: 'UNEXPECTED_ERROR', message: oneLine(error.message || error.name) };
   return { code: 'UNEXPECTED_ERROR', message: 'a value that is not an Error was thrown' };
 }

@@ -5,6 +5,7 @@ import { assertKeyId } from '../encryption/encryption-key';
 import { SecretStoreConfigError } from '../errors';
 import type { CommandContext } from './command-context';
 import { deleteCommand } from './commands/delete';
+import { exportCommand, type ExportOptions } from './commands/export';
 import { getCommand } from './commands/get';
 import { importCommand, type ImportOptions } from './commands/import';
 import { keygenCommand, type KeygenOptions } from './commands/keygen';
@@ -48,7 +49,7 @@ function keyId(text: string): string {
   return text;
 }
 
-function createProgram(io: CliIo): Command {
+function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
   /** Runs a command with what the global options chose, and prints its result in the chosen form. */
   const execute = async (
     command: Command,
@@ -56,18 +57,18 @@ function createProgram(io: CliIo): Command {
   ): Promise<void> => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const output = new Output(io.stdout, io.stderr, globals.json === true);
-    output.result(
-      await work({
-        database: new DatabaseAccess(globals, io.env, {
-          // The development-key warning; warnings about an operation (rotation's unreadable rows) are in the output.
-          warn: (fields, message) => {
-            if (fields.operation === undefined) io.stderr.write(`${message}\n`);
-          },
-        }),
-        stdin: io.stdin,
-        output,
+    const result = await work({
+      database: new DatabaseAccess(globals, io.env, {
+        // The development-key warning; warnings about an operation (rotation's unreadable rows) are in the output.
+        warn: (fields, message) => {
+          if (fields.operation === undefined) io.stderr.write(`${message}\n`);
+        },
       }),
-    );
+      stdin: io.stdin,
+      output,
+    });
+    output.result(result);
+    completed.exitCode = result.exitCode ?? ExitCode.ok;
   };
 
   const program = new Command('secretstore')
@@ -91,6 +92,10 @@ function createProgram(io: CliIo): Command {
       new Option('--data-dir <dir>', 'embedded database folder, instead of SECRETSTORE_DATA_DIR').conflicts(
         'databaseUrl',
       ),
+    )
+    .option(
+      '--no-prepared-statements',
+      'send every statement unnamed, never prepared (as SECRETSTORE_PREPARED_STATEMENTS=false does)',
     )
     .option('--debug', 'print the stack of unexpected errors')
     .addHelpText('after', EXIT_CODES_HELP);
@@ -148,6 +153,18 @@ function createProgram(io: CliIo): Command {
     );
 
   program
+    .command('export')
+    .description(
+      'print the secrets under a prefix as one JSON object of key → value, decrypted: the file `import` reads ' +
+        '(with --file, into a new file of mode 0600)',
+    )
+    .argument('[prefix]', 'only keys that start with this', '')
+    .option('--file <path>', 'write to this new file instead of stdout')
+    .action((prefix: string, options: ExportOptions, command: Command) =>
+      execute(command, (context) => exportCommand(context, prefix, options)),
+    );
+
+  program
     .command('rotate-keys')
     .description('re-encrypt every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS)')
     .option('--batch-size <n>', 'rows per round trip (default 100)', positiveInteger)
@@ -177,10 +194,11 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
   };
-  const program = createProgram(streams);
+  const completed: { exitCode: ExitCode } = { exitCode: ExitCode.ok };
+  const program = createProgram(streams, completed);
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    return completed.exitCode;
   } catch (caught) {
     // --help and --version end parsing with a CommanderError of exit code 0: not a failure.
     if (caught instanceof CommanderError && caught.exitCode === 0) return ExitCode.ok;

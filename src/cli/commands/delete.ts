@@ -1,4 +1,5 @@
 import { SecretNotFoundError } from '../../errors';
+import { assertValidKey } from '../../secretstore/keys';
 import type { CommandContext } from '../command-context';
 import type { CommandResult } from '../output';
 
@@ -7,9 +8,16 @@ export interface DeleteJson {
   deleted: true;
 }
 
-/** Deletes a secret; a key that did not exist is SecretNotFoundError (exit 1). */
+/** Deletes a secret; a key that did not exist, or no store at all, is SecretNotFoundError (exit 1). */
 export async function deleteCommand(context: CommandContext, key: string): Promise<CommandResult> {
-  const deleted = await context.database.withStore((store) => store.deleteSecret(key));
+  const deleted = await context.database.withExistingStore(
+    (store) => store.deleteSecret(key),
+    () => {
+      // Where there is no store there is nothing to delete, and nothing is created to find that out.
+      assertValidKey(key);
+      return false;
+    },
+  );
   if (!deleted) throw new SecretNotFoundError(key);
   const json: DeleteJson = { key, deleted };
   return { json, text: `deleted ${key}` };

@@ -1,3 +1,4 @@
+import { assertValidPrefix } from '../../secretstore/keys';
 import { anyJson } from '../../secretstore/schema';
 import type { SecretMetadata, SecretStore } from '../../secretstore/service';
 import type { CommandContext } from '../command-context';
@@ -59,8 +60,14 @@ export async function listCommand(
   options: ListOptions,
 ): Promise<CommandResult> {
   const withValues = options.values === true;
-  const listed: Listed[] = await context.database.withStore(async (store) =>
-    withValues ? listWithValues(store, prefix) : (await store.listSecrets(prefix)).map((metadata) => ({ metadata })),
+  const listed: Listed[] = await context.database.withExistingStore(
+    async (store) =>
+      withValues ? listWithValues(store, prefix) : (await store.listSecrets(prefix)).map((metadata) => ({ metadata })),
+    // No store here: no secrets, and nothing created; an invalid prefix is refused as a store would.
+    () => {
+      assertValidPrefix(prefix);
+      return [];
+    },
   );
   const json: ListJson = { prefix, secrets: listed.map((item) => toJson(item, withValues)) };
   if (listed.length === 0) {

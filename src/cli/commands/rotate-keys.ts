@@ -1,5 +1,6 @@
 import type { RotationResult } from '../../secretstore/service';
 import type { CommandContext } from '../command-context';
+import { ExitCode } from '../exit-codes';
 import { describeKeyring } from '../keyring';
 import { formatFields, formatTable, type CommandResult } from '../output';
 
@@ -11,7 +12,7 @@ export interface RotateKeysJson extends RotationResult {
   activeKeyId: string | undefined;
 }
 
-/** Re-encrypts every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS). */
+/** Re-encrypts every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS); exit 5 when any is left. */
 export async function rotateKeysCommand(context: CommandContext, options: RotateKeysOptions): Promise<CommandResult> {
   const json: RotateKeysJson = await context.database.withStore(async (store) => ({
     activeKeyId: describeKeyring(store).activeKeyId,
@@ -31,5 +32,11 @@ export async function rotateKeysCommand(context: CommandContext, options: Rotate
           json.failed.map((f) => [f.key, f.code]),
         )}`
       : '';
-  return { json, text: `${fields}${failures}` };
+  if (json.failed.length === 0) return { json, text: `${fields}${failures}` };
+  const count = json.failed.length;
+  const summary =
+    `${count} secret${count === 1 ? ' was' : 's were'} left under ${count === 1 ? 'its' : 'their'} old key: ` +
+    'fix the cause (a key missing from the keyring, a locked row) and run rotate-keys again';
+  // Rotation is not done while any row is left: a script must not go on to remove the old key.
+  return { json, text: `${fields}${failures}\n${summary}`, exitCode: ExitCode.failure };
 }

@@ -1,6 +1,7 @@
 import { migrationStatus, type MigrationStatus } from '../../database/migrate';
 import { SchemaNotMigratedError } from '../../errors';
 import type { StoreLocation } from '../../secretstore/create';
+import type { EncryptionKeyCheck } from '../../secretstore/key-fingerprint-check';
 import type { EncryptionUsage } from '../../secretstore/repository';
 import type { CommandContext } from '../command-context';
 import { describeKeyring, type KeyringDescription } from '../keyring';
@@ -15,14 +16,41 @@ export interface KeyInUseJson extends EncryptionUsage {
 }
 
 export interface StatusJson {
-  /** Where the secrets are: host:port/database or the embedded folder. Never credentials. */
-  database: StoreLocation;
-  migrations: MigrationStatus;
-  keyring: { activeKeyId: string | undefined; keyIds: string[]; activeKeyInKeyring: boolean };
-  /** Secret counts by encoding and key id; null when the schema is not migrated. */
+  /**
+   * Where the secrets are: host:port/database or the embedded folder. Never credentials. `exists` is false
+   * for an embedded folder that holds no store yet: status creates none, and `migrations` and `keyring` are null.
+   */
+  database: StoreLocation & { exists: boolean };
+  migrations: MigrationStatus | null;
+  keyring: {
+    activeKeyId: string | undefined;
+    keyIds: string[];
+    activeKeyInKeyring: boolean;
+    /**
+     * Each key id of the keyring and of the database's key fingerprints: `recorded` (this very key wrote
+     * under it), `unrecorded` (nothing written under it yet), `mismatched` (the database knows another key
+     * under this id: the store refuses to read or write), `missing` (the database knows the id, the keyring
+     * lacks it). Null when the schema is not migrated.
+     */
+    keys: EncryptionKeyCheck[] | null;
+  } | null;
+  /** Secret counts by encoding and key id; null when the schema is not migrated, or there is no store. */
   keysInUse: KeyInUseJson[] | null;
-  /** The active key and every key in use are in the keyring. */
+  /** The active key and every key in use are in the keyring, and no key of it is mismatched. */
   allKeysInKeyring: boolean;
+}
+
+const KEY_STATES: Record<EncryptionKeyCheck['state'], string> = {
+  recorded: 'matches',
+  unrecorded: 'not used yet',
+  mismatched: 'MISMATCHED: the database knows another key under this id',
+  missing: 'MISSING from the keyring',
+};
+
+function describeKeyChecks(keys: readonly EncryptionKeyCheck[] | null): string {
+  if (keys === null) return 'unknown: the schema is not migrated';
+  if (keys.length === 0) return 'no keys';
+  return keys.map(({ keyId, state }) => `${keyId} ${KEY_STATES[state]}`).join('; ');
 }
 
 function inKeyring(usage: EncryptionUsage, keyring: KeyringDescription): boolean {
@@ -52,13 +80,22 @@ function describeKeysInUse(keysInUse: readonly KeyInUseJson[] | null): string {
   return `${secrets} secret${secrets === 1 ? '' : 's'} under ${keysInUse.length} key${keysInUse.length === 1 ? '' : 's'}`;
 }
 
+const NO_STORE = 'none yet: set, import or migrate creates one here';
+
 function formatStatus(status: StatusJson): string {
-  const { keyring, keysInUse } = status;
+  const { keyring, keysInUse, migrations } = status;
+  if (migrations === null || keyring === null) {
+    return formatFields([
+      ['database', formatLocation(status.database)],
+      ['store', NO_STORE],
+    ]);
+  }
   const fields = formatFields([
     ['database', formatLocation(status.database)],
-    ['migrations', formatMigrations(status.migrations)],
+    ['migrations', formatMigrations(migrations)],
     ['active key', `${keyring.activeKeyId ?? 'none'}${keyring.activeKeyInKeyring ? '' : ' (not in the keyring)'}`],
     ['keyring', keyring.keyIds.join(', ') || 'none'],
+    ['key check', describeKeyChecks(keyring.keys)],
     ['keys in use', describeKeysInUse(keysInUse)],
   ]);
   if (keysInUse === null || keysInUse.length === 0) return fields;
@@ -71,30 +108,65 @@ function formatStatus(status: StatusJson): string {
   return `${fields}\n${formatTable(['KEY ID', 'ENCODING', 'SECRETS', 'IN KEYRING'], rows)}`;
 }
 
+/** The status of an embedded folder that holds no store: it says so, and creates nothing. */
+function noStore(location: StoreLocation): CommandResult {
+  const json: StatusJson = {
+    database: { ...location, exists: false },
+    migrations: null,
+    keyring: null,
+    keysInUse: null,
+    allKeysInKeyring: false,
+  };
+  return { json, text: formatStatus(json) };
+}
+
+/** What `read` returns, or null when the schema (or the part of it `read` needs) is not migrated. */
+async function unlessNotMigrated<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof SchemaNotMigratedError) return null;
+    throw error;
+  }
+}
+
+/** What the store showed, or that there is none. */
+type FromStore =
+  | {
+      exists: true;
+      location: StoreLocation;
+      keyring: KeyringDescription;
+      usage: EncryptionUsage[] | null;
+      keys: EncryptionKeyCheck[] | null;
+    }
+  | { exists: false; location: StoreLocation };
+
 /** Which database, its migrations, the keyring, and the keys the stored secrets are under. */
 export async function statusCommand(context: CommandContext): Promise<CommandResult> {
-  const fromStore = await context.database.withStore(async (store, location) => {
-    let usage: EncryptionUsage[] | null;
-    try {
-      usage = await store.encryptionUsage();
-    } catch (error) {
-      if (!(error instanceof SchemaNotMigratedError)) throw error;
-      usage = null;
-    }
-    return { location, keyring: describeKeyring(store), usage };
-  });
+  const fromStore = await context.database.withExistingStore<FromStore>(
+    async (store, location) => {
+      const usage = await unlessNotMigrated(() => store.encryptionUsage());
+      const keys = await unlessNotMigrated(() => store.checkEncryptionKeys());
+      return { exists: true, location, keyring: describeKeyring(store), usage, keys };
+    },
+    (location) => ({ exists: false, location }),
+  );
+  if (!fromStore.exists) return noStore(fromStore.location);
   // After the store is closed: the embedded database takes one opener at a time.
   const migrations = await context.database.withDatabase((db) => migrationStatus(db));
 
-  const { keyring, usage, location } = fromStore;
+  const { keyring, usage, location, keys } = fromStore;
   const activeKeyInKeyring = keyring.activeKeyId !== undefined && keyring.keyIds.includes(keyring.activeKeyId);
   const keysInUse = usage?.map((entry) => ({ ...entry, inKeyring: inKeyring(entry, keyring) })) ?? null;
   const json: StatusJson = {
-    database: location,
+    database: { ...location, exists: true },
     migrations,
-    keyring: { activeKeyId: keyring.activeKeyId, keyIds: keyring.keyIds, activeKeyInKeyring },
+    keyring: { activeKeyId: keyring.activeKeyId, keyIds: keyring.keyIds, activeKeyInKeyring, keys },
     keysInUse,
-    allKeysInKeyring: activeKeyInKeyring && (keysInUse ?? []).every((entry) => entry.inKeyring),
+    allKeysInKeyring:
+      activeKeyInKeyring &&
+      (keysInUse ?? []).every((entry) => entry.inKeyring) &&
+      !(keys ?? []).some((key) => key.state === 'mismatched'),
   };
   return { json, text: formatStatus(json) };
 }
