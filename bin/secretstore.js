@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// The `secretstore` command. It runs the built CLI; the build is made by `npm run build`, which `npm ci`
-// and `npm install` run through the "prepare" script.
+// The `secretstore` command. It runs the built CLI: the published package ships it (`npm pack` builds first);
+// in a clone of the repository, `npm run build` makes it.
 const path = require('node:path');
 const fs = require('node:fs');
 
