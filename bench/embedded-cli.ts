@@ -16,6 +16,8 @@ import { performance } from 'node:perf_hooks';
 
 import { build } from 'tsup';
 
+import { alignedTable, median } from './summary';
+
 const REPO_ROOT = path.resolve(__dirname, '..');
 // Inside the repository, so that the built CLI finds the package's migrations folder above it.
 const BUILD_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'secretstore-bench-embedded-cli');
@@ -104,12 +106,6 @@ async function measure(args: string[], reporter: string, workDir: string, index:
   return { wallMs, peakRssMb: maxRSS / 1024, code, stdout, stderr };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 interface Summary {
   scenario: string;
   wallMs: number[];
@@ -185,16 +181,11 @@ async function main(): Promise<void> {
       `${Math.min(...summary.peakRssMb).toFixed(0)}–${Math.max(...summary.peakRssMb).toFixed(0)}`,
     ]);
     const header = ['secretstore get', 'wall ms (median)', 'range', 'peak RSS MB (median)', 'range'];
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-    const line = (cells: string[]) =>
-      cells
-        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
-        .join('  ');
     process.stdout.write(
       `CLI ${fromSource ? 'from source (tsx)' : 'built (as npx secretstore runs it)'}, ${runs} runs each, ` +
         `node ${process.version}, ${process.platform}\n`,
     );
-    process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+    process.stdout.write(`${alignedTable(header, rows)}\n`);
     const [cold, held] = summaries;
     process.stdout.write(
       `held / cold: wall ×${(median(held.wallMs) / median(cold.wallMs)).toFixed(2)}, ` +
