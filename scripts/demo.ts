@@ -11,15 +11,14 @@ import { z } from 'zod';
 
 import {
   createSecretStore,
-  describeDatabaseConfig,
   generateEncryptionKey,
   type KeyringOptions,
   parseEncryptionKeys,
   migrate,
-  readDatabaseConfig,
   type SecretSchema,
   type SecretStore,
 } from '../src';
+import { describeDatabaseConfig, readDatabaseConfig } from '../src/database/config';
 import { createPool } from '../src/database/pool';
 
 const schemas = {

@@ -1,7 +1,41 @@
 /**
- * Every error this package throws extends SecretStoreError and carries a stable `code`.
- * Messages name keys, paths, settings and SQLSTATEs; never a secret value, key material or SQL parameter.
+ * Every error this package throws extends SecretStoreError and carries a stable, literal `code`: one class per
+ * condition, all of them in this file. Messages name keys, paths, settings and SQLSTATEs; never a secret value,
+ * key material or SQL parameter.
  */
+
+/** The stable codes of the package's errors: branch on these (or use isSecretStoreError), never on messages. */
+export type SecretStoreErrorCode =
+  | 'INVALID_SECRET_KEY'
+  | 'INVALID_SECRET_VALUE'
+  | 'SECRET_VALUE_TOO_LARGE'
+  | 'INVALID_ARGUMENT'
+  | 'SECRET_NOT_FOUND'
+  | 'SECRET_VERSION_CONFLICT'
+  | 'SECRET_VALIDATION_FAILED'
+  | 'SECRET_CORRUPT'
+  | 'SECRET_DECRYPTION_FAILED'
+  | 'ENCRYPTION_KEY_MISMATCH'
+  | 'INVALID_CONFIGURATION'
+  | 'STORE_NOT_FOUND'
+  | 'TRANSACTION_UNSUPPORTED'
+  | 'TRANSACTION_CLOSED'
+  | 'MIGRATION_FAILED'
+  | 'MIGRATION_CHECKSUM_MISMATCH'
+  | 'DATABASE_ERROR'
+  | 'DATABASE_UNAVAILABLE'
+  | 'WRITE_OUTCOME_UNKNOWN'
+  | 'CONNECTION_ACQUIRE_TIMEOUT'
+  | 'STATEMENT_TIMEOUT'
+  | 'STATEMENT_CANCELLED'
+  | 'TRANSACTION_CONFLICT'
+  | 'TRANSACTION_ABORTED'
+  | 'SCHEMA_NOT_MIGRATED';
+
+// Global, so that an error from one copy of the package (ESM and CommonJS side by side) is known to another,
+// where instanceof fails.
+const SECRET_STORE_ERROR = Symbol.for('@kongflow/secretstore.SecretStoreError');
+
 export abstract class SecretStoreError extends Error {
   abstract readonly code: string;
 
@@ -9,7 +43,11 @@ export abstract class SecretStoreError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** Set on the prototype: what isSecretStoreError looks for. */
+  declare readonly [SECRET_STORE_ERROR]: true;
 }
+Object.defineProperty(SecretStoreError.prototype, SECRET_STORE_ERROR, { value: true });
 
 /** Renders a key for a message: quoted, escaped and truncated so that it stays one readable line. */
 export function describeKey(key: unknown): string {
@@ -19,7 +57,7 @@ export function describeKey(key: unknown): string {
 }
 
 export class InvalidSecretKeyError extends SecretStoreError {
-  readonly code = 'INVALID_SECRET_KEY';
+  readonly code = 'INVALID_SECRET_KEY' as const;
   /** The key, when it was a string. Anything else is not kept: it may be a secret passed in the wrong place. */
   readonly key: string | undefined;
 
@@ -33,7 +71,7 @@ export class InvalidSecretKeyError extends SecretStoreError {
 }
 
 export class InvalidSecretValueError extends SecretStoreError {
-  readonly code: string = 'INVALID_SECRET_VALUE';
+  readonly code: 'INVALID_SECRET_VALUE' | 'SECRET_VALUE_TOO_LARGE' = 'INVALID_SECRET_VALUE';
 
   constructor(
     readonly key: string,
@@ -46,7 +84,7 @@ export class InvalidSecretValueError extends SecretStoreError {
 }
 
 export class SecretValueTooLargeError extends InvalidSecretValueError {
-  override readonly code = 'SECRET_VALUE_TOO_LARGE';
+  override readonly code = 'SECRET_VALUE_TOO_LARGE' as const;
 
   constructor(
     key: string,
@@ -58,7 +96,7 @@ export class SecretValueTooLargeError extends InvalidSecretValueError {
 }
 
 export class SecretNotFoundError extends SecretStoreError {
-  readonly code = 'SECRET_NOT_FOUND';
+  readonly code = 'SECRET_NOT_FOUND' as const;
 
   constructor(readonly key: string) {
     super(`Secret ${describeKey(key)} was not found`);
@@ -66,7 +104,7 @@ export class SecretNotFoundError extends SecretStoreError {
 }
 
 export class SecretValidationError extends SecretStoreError {
-  readonly code = 'SECRET_VALIDATION_FAILED';
+  readonly code = 'SECRET_VALIDATION_FAILED' as const;
 
   constructor(
     readonly key: string,
@@ -79,7 +117,7 @@ export class SecretValidationError extends SecretStoreError {
 
 /** A stored row that cannot be decoded (for example text that is not JSON). */
 export class SecretCorruptError extends SecretStoreError {
-  readonly code = 'SECRET_CORRUPT';
+  readonly code = 'SECRET_CORRUPT' as const;
 
   constructor(
     readonly key: string,
@@ -90,7 +128,7 @@ export class SecretCorruptError extends SecretStoreError {
 }
 
 export class SecretStoreConfigError extends SecretStoreError {
-  readonly code = 'INVALID_CONFIGURATION';
+  readonly code = 'INVALID_CONFIGURATION' as const;
 
   constructor(
     readonly setting: string,
@@ -105,7 +143,7 @@ export class SecretStoreConfigError extends SecretStoreError {
  * nothing: no folder, key or database.
  */
 export class StoreNotFoundError extends SecretStoreError {
-  readonly code = 'STORE_NOT_FOUND';
+  readonly code = 'STORE_NOT_FOUND' as const;
 
   constructor(readonly dataDir: string) {
     super(`No secret store in ${dataDir}: it holds no database yet`);
@@ -130,7 +168,7 @@ export class KeyringRequiredError extends SecretStoreConfigError {
 }
 
 export class TransactionUnsupportedError extends SecretStoreError {
-  readonly code = 'TRANSACTION_UNSUPPORTED';
+  readonly code = 'TRANSACTION_UNSUPPORTED' as const;
 
   constructor() {
     super(
@@ -141,7 +179,7 @@ export class TransactionUnsupportedError extends SecretStoreError {
 }
 
 export class MigrationError extends SecretStoreError {
-  readonly code: string = 'MIGRATION_FAILED';
+  readonly code: 'MIGRATION_FAILED' | 'MIGRATION_CHECKSUM_MISMATCH' = 'MIGRATION_FAILED';
 
   constructor(
     readonly migration: string,
@@ -152,7 +190,7 @@ export class MigrationError extends SecretStoreError {
 }
 
 export class MigrationChecksumMismatchError extends MigrationError {
-  override readonly code = 'MIGRATION_CHECKSUM_MISMATCH';
+  override readonly code = 'MIGRATION_CHECKSUM_MISMATCH' as const;
 
   constructor(migration: string) {
     super(
@@ -163,9 +201,21 @@ export class MigrationChecksumMismatchError extends MigrationError {
   }
 }
 
-/** Any failure reported by the database driver, without SQL text parameters or driver details that may quote them. */
-export class DatabaseError extends SecretStoreError {
-  readonly code: string = 'DATABASE_ERROR';
+/**
+ * Any failure reported by the database driver, without SQL text parameters or driver details that may quote
+ * them. (Not named DatabaseError: that is node-postgres' class for a server's error.)
+ */
+export class DatabaseOperationError extends SecretStoreError {
+  readonly code:
+    | 'DATABASE_ERROR'
+    | 'DATABASE_UNAVAILABLE'
+    | 'WRITE_OUTCOME_UNKNOWN'
+    | 'CONNECTION_ACQUIRE_TIMEOUT'
+    | 'STATEMENT_TIMEOUT'
+    | 'STATEMENT_CANCELLED'
+    | 'TRANSACTION_CONFLICT'
+    | 'TRANSACTION_ABORTED'
+    | 'SCHEMA_NOT_MIGRATED' = 'DATABASE_ERROR';
 
   constructor(
     readonly operation: string,
@@ -181,8 +231,8 @@ export class DatabaseError extends SecretStoreError {
  * The server could not be reached, or the connection was lost. `requestSent` is false only when the failure
  * came before the statement was sent (the connection could not be opened): nothing reached the server.
  */
-export class DatabaseUnavailableError extends DatabaseError {
-  override readonly code: string = 'DATABASE_UNAVAILABLE';
+export class DatabaseUnavailableError extends DatabaseOperationError {
+  override readonly code: 'DATABASE_UNAVAILABLE' | 'WRITE_OUTCOME_UNKNOWN' = 'DATABASE_UNAVAILABLE';
 
   constructor(
     operation: string,
@@ -199,7 +249,7 @@ export class DatabaseUnavailableError extends DatabaseError {
  * not tell whether it was applied. Read the secret to find out; nothing was retried blindly.
  */
 export class SecretWriteOutcomeUnknownError extends DatabaseUnavailableError {
-  override readonly code = 'WRITE_OUTCOME_UNKNOWN';
+  override readonly code = 'WRITE_OUTCOME_UNKNOWN' as const;
 
   constructor(
     operation: string,
@@ -211,25 +261,34 @@ export class SecretWriteOutcomeUnknownError extends DatabaseUnavailableError {
 }
 
 /** No pooled connection became free (or could be opened) within the pool's `connectionTimeoutMillis`. */
-export class ConnectionAcquireTimeoutError extends DatabaseError {
-  override readonly code = 'CONNECTION_ACQUIRE_TIMEOUT';
+export class ConnectionAcquireTimeoutError extends DatabaseOperationError {
+  override readonly code = 'CONNECTION_ACQUIRE_TIMEOUT' as const;
 }
 
-export class StatementTimeoutError extends DatabaseError {
-  override readonly code = 'STATEMENT_TIMEOUT';
+/** The statement ran past the statement timeout the store was configured with (57014, after that long). */
+export class StatementTimeoutError extends DatabaseOperationError {
+  override readonly code = 'STATEMENT_TIMEOUT' as const;
 }
 
-export class TransactionConflictError extends DatabaseError {
-  override readonly code = 'TRANSACTION_CONFLICT';
+/**
+ * The server cancelled the statement (57014) although the store's statement timeout had not run out, or none
+ * was set: someone cancelled it (pg_cancel_backend, an administrator, a server shutting down a query).
+ */
+export class StatementCancelledError extends DatabaseOperationError {
+  override readonly code = 'STATEMENT_CANCELLED' as const;
 }
 
-export class SchemaNotMigratedError extends DatabaseError {
-  override readonly code = 'SCHEMA_NOT_MIGRATED';
+export class TransactionConflictError extends DatabaseOperationError {
+  override readonly code = 'TRANSACTION_CONFLICT' as const;
+}
+
+export class SchemaNotMigratedError extends DatabaseOperationError {
+  override readonly code = 'SCHEMA_NOT_MIGRATED' as const;
 }
 
 /** A stored secret that cannot be decrypted: unknown key id, wrong key, or tampered or swapped ciphertext. */
 export class SecretDecryptionError extends SecretStoreError {
-  readonly code = 'SECRET_DECRYPTION_FAILED';
+  readonly code = 'SECRET_DECRYPTION_FAILED' as const;
 
   constructor(
     readonly key: string,
@@ -245,7 +304,7 @@ export class SecretDecryptionError extends SecretStoreError {
 
 /** A compare-and-set write whose expected version was not the stored one. */
 export class SecretVersionConflictError extends SecretStoreError {
-  readonly code = 'SECRET_VERSION_CONFLICT';
+  readonly code = 'SECRET_VERSION_CONFLICT' as const;
 
   constructor(
     readonly key: string,
@@ -265,7 +324,7 @@ export class SecretVersionConflictError extends SecretStoreError {
  * that is not a Standard Schema, a list that is not an array). Nothing was read or written.
  */
 export class InvalidArgumentError extends SecretStoreError {
-  readonly code = 'INVALID_ARGUMENT';
+  readonly code = 'INVALID_ARGUMENT' as const;
 
   constructor(
     /** The argument, e.g. `ifVersion` or `schema`. */
@@ -278,7 +337,7 @@ export class InvalidArgumentError extends SecretStoreError {
 
 /** A store handed to `transaction()`'s callback was used after that transaction had ended. */
 export class TransactionClosedError extends SecretStoreError {
-  readonly code = 'TRANSACTION_CLOSED';
+  readonly code = 'TRANSACTION_CLOSED' as const;
 
   constructor(readonly operation: string) {
     super(
@@ -293,7 +352,7 @@ export class TransactionClosedError extends SecretStoreError {
  * that id first wrote differs. Writing with it would leave values that the real key cannot read.
  */
 export class EncryptionKeyMismatchError extends SecretStoreError {
-  readonly code = 'ENCRYPTION_KEY_MISMATCH';
+  readonly code = 'ENCRYPTION_KEY_MISMATCH' as const;
 
   constructor(
     readonly keyId: string,
@@ -308,8 +367,8 @@ export class EncryptionKeyMismatchError extends SecretStoreError {
  * which aborts a PostgreSQL transaction: COMMIT rolled everything back, so nothing of the transaction was
  * written. Rethrow errors inside the work, or let them propagate, so that the transaction fails where it failed.
  */
-export class TransactionAbortedError extends DatabaseError {
-  override readonly code = 'TRANSACTION_ABORTED';
+export class TransactionAbortedError extends DatabaseOperationError {
+  override readonly code = 'TRANSACTION_ABORTED' as const;
 
   constructor() {
     super(
@@ -319,4 +378,56 @@ export class TransactionAbortedError extends DatabaseError {
         'wrote none of it; the work resolved anyway because it caught that error',
     );
   }
+}
+
+/** The class of each code: what isSecretStoreError(error, code) narrows to. */
+const ERROR_CLASSES = {
+  INVALID_SECRET_KEY: InvalidSecretKeyError,
+  INVALID_SECRET_VALUE: InvalidSecretValueError,
+  SECRET_VALUE_TOO_LARGE: SecretValueTooLargeError,
+  INVALID_ARGUMENT: InvalidArgumentError,
+  SECRET_NOT_FOUND: SecretNotFoundError,
+  SECRET_VERSION_CONFLICT: SecretVersionConflictError,
+  SECRET_VALIDATION_FAILED: SecretValidationError,
+  SECRET_CORRUPT: SecretCorruptError,
+  SECRET_DECRYPTION_FAILED: SecretDecryptionError,
+  ENCRYPTION_KEY_MISMATCH: EncryptionKeyMismatchError,
+  INVALID_CONFIGURATION: SecretStoreConfigError,
+  STORE_NOT_FOUND: StoreNotFoundError,
+  TRANSACTION_UNSUPPORTED: TransactionUnsupportedError,
+  TRANSACTION_CLOSED: TransactionClosedError,
+  MIGRATION_FAILED: MigrationError,
+  MIGRATION_CHECKSUM_MISMATCH: MigrationChecksumMismatchError,
+  DATABASE_ERROR: DatabaseOperationError,
+  DATABASE_UNAVAILABLE: DatabaseUnavailableError,
+  WRITE_OUTCOME_UNKNOWN: SecretWriteOutcomeUnknownError,
+  CONNECTION_ACQUIRE_TIMEOUT: ConnectionAcquireTimeoutError,
+  STATEMENT_TIMEOUT: StatementTimeoutError,
+  STATEMENT_CANCELLED: StatementCancelledError,
+  TRANSACTION_CONFLICT: TransactionConflictError,
+  TRANSACTION_ABORTED: TransactionAbortedError,
+  SCHEMA_NOT_MIGRATED: SchemaNotMigratedError,
+} as const satisfies Record<SecretStoreErrorCode, abstract new (...args: never[]) => SecretStoreError>;
+
+/** Every code, in the order of the table above. */
+export const SECRET_STORE_ERROR_CODES = Object.keys(ERROR_CLASSES) as SecretStoreErrorCode[];
+
+/** The error class of a code. */
+export type SecretStoreErrorOf<C extends SecretStoreErrorCode> = InstanceType<(typeof ERROR_CLASSES)[C]>;
+
+/**
+ * Whether `error` is one of this package's errors — with `code`, one of that exact code. Unlike instanceof,
+ * it also knows errors thrown by another copy of the package loaded in the same process (the ESM and the
+ * CommonJS build side by side).
+ */
+export function isSecretStoreError(error: unknown): error is SecretStoreError & { code: SecretStoreErrorCode };
+export function isSecretStoreError<C extends SecretStoreErrorCode>(
+  error: unknown,
+  code: C,
+): error is SecretStoreErrorOf<C>;
+export function isSecretStoreError(error: unknown, code?: SecretStoreErrorCode): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as { [SECRET_STORE_ERROR]?: unknown })[SECRET_STORE_ERROR] !== true) return false;
+  const actual = (error as { code?: unknown }).code;
+  return code === undefined ? SECRET_STORE_ERROR_CODES.includes(actual as SecretStoreErrorCode) : actual === code;
 }

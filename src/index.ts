@@ -1,38 +1,43 @@
+// The package's public face: what an application needs to store, read, migrate and test with secrets.
+
 export {
   SecretStore,
-  type RotationOptions,
-  type RetryOptions,
-  type RotationResult,
+  MAX_VERSION,
   type SecretEntry,
   type SecretMetadata,
   type SecretWithMetadata,
   type SetSecretOptions,
-  type SecretStoreOptions,
-} from './secretstore/service';
+  type StoreDescription,
+} from './secretstore/secret-store';
+export type { SecretStoreOptions } from './secretstore/secret-store-options';
+export type { RetryOptions } from './secretstore/retry-policy';
+export type { RotationOptions, RotationResult } from './secretstore/rotation';
 export type { EncryptionKeyCheck } from './secretstore/key-fingerprint-check';
+export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create-secret-store';
+export type { StoreLocation } from './database/database-target';
+export type { PoolOptions } from './database/pool';
+export { anyJson, type SecretSchema } from './secretstore/schema';
+
 export {
   EncryptionKey,
   generateEncryptionKey,
   parseEncryptionKeys,
   type ParsedEncryptionKeys,
 } from './encryption/encryption-key';
-export type { EncryptionOptions, KeyringOptions, SecretEncoding, StoredValue } from './encryption/codec';
-export {
-  createSecretStore,
-  storeLocation,
-  type CreateSecretStoreOptions,
-  type StoreLocation,
-} from './secretstore/create';
-export type { SecretStoreLogger } from './logger';
-export type { SecretStoreOperation, SecretStoreOutcome, SecretStoreTelemetryOptions } from './secretstore/telemetry';
-export {
-  PostgresSecretStoreRepository,
-  type EncryptionUsage,
-  type KeyFingerprint,
-  type SecretRecord,
-  type SecretStoreRepository,
-} from './secretstore/repository';
-export { anyJson, type SecretSchema } from './secretstore/schema';
+export type { EncryptionOptions, KeyringDescription, KeyringOptions } from './encryption/secret-codec';
+
+export type { SecretStoreRepository } from './secretstore/secret-store-repository';
+export { PostgresSecretStoreRepository } from './secretstore/postgres-secret-store-repository';
+export { InMemorySecretStoreRepository } from './secretstore/in-memory-secret-store-repository';
+export type {
+  EncryptionUsage,
+  KeyFingerprint,
+  SecretEncoding,
+  SecretRecord,
+  StoredValue,
+} from './secretstore/secret-record';
+export type { StatementOptions } from './database/to-database';
+
 export {
   migrate,
   migrationStatus,
@@ -40,28 +45,35 @@ export {
   type MigrationResult,
   type MigrationStatus,
 } from './database/migrate';
-export { describeDatabaseConfig, readDatabaseConfig, type DatabaseConfig, type Environment } from './database/config';
-export { createPool, type PoolOptions } from './database/pool';
 export type {
   DatabaseInput,
+  NamedStatement,
   PGliteLike,
+  PGliteResultLike,
+  PGliteTransactionLike,
   PoolClientLike,
   PoolLike,
   Queryable,
   QueryResultLike,
-} from './database/queryable';
+} from './database/database';
+
+export type { SecretStoreLogger } from './logger';
+export type { SecretStoreOperation, SecretStoreOutcome, SecretStoreTelemetryOptions } from './secretstore/telemetry';
+
 export {
   ConnectionAcquireTimeoutError,
-  DatabaseError,
+  DatabaseOperationError,
   DatabaseUnavailableError,
   EncryptionKeyMismatchError,
   InvalidArgumentError,
   InvalidSecretKeyError,
   InvalidSecretValueError,
+  isSecretStoreError,
   KeyringRequiredError,
   MigrationChecksumMismatchError,
   MigrationError,
   SchemaNotMigratedError,
+  SECRET_STORE_ERROR_CODES,
   SecretCorruptError,
   SecretDecryptionError,
   SecretNotFoundError,
@@ -71,10 +83,13 @@ export {
   SecretValueTooLargeError,
   SecretVersionConflictError,
   SecretWriteOutcomeUnknownError,
+  StatementCancelledError,
   StatementTimeoutError,
   StoreNotFoundError,
   TransactionAbortedError,
   TransactionClosedError,
   TransactionConflictError,
   TransactionUnsupportedError,
+  type SecretStoreErrorCode,
+  type SecretStoreErrorOf,
 } from './errors';

@@ -1,4 +1,4 @@
-import { prefixUpperBound } from '../../src/secretstore/repository';
+import { prefixUpperBound } from '../../src/secretstore/prefix-upper-bound';
 
 /** The columns the library's GetSecret reads, so that every contender fetches the same bytes per row. */
 export const SELECT_COLUMNS =

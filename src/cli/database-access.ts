@@ -1,20 +1,20 @@
-import { readDatabaseConfig, type Environment } from '../database/config';
-import type { DatabaseInput } from '../database/queryable';
+import { readDatabaseConfig, readSetting, SERVER_VARIABLES, type Environment } from '../database/config';
+import type { DatabaseInput } from '../database/database';
 import { SecretStoreConfigError, StoreNotFoundError } from '../errors';
 import type { SecretStoreLogger } from '../logger';
 import {
   chooseDatabase,
-  createSecretStore,
   describeTarget,
   openTarget,
-  storeLocation,
   type DatabaseTarget,
   type StoreLocation,
-} from '../secretstore/create';
-import type { SecretStore } from '../secretstore/service';
+} from '../database/database-target';
+import { ensureDevelopmentKey } from '../encryption/development-key';
+import { createSecretStore } from '../secretstore/create-secret-store';
+import type { SecretStore } from '../secretstore/secret-store';
 
 /** The global options that choose the database. */
-export interface DatabaseOptions {
+export interface DatabaseChoice {
   /** --database-url: a server, instead of DATABASE_URL / PG*. */
   databaseUrl?: string;
   /** --data-dir: the embedded database in this folder, instead of SECRETSTORE_DATA_DIR or a configured server. */
@@ -22,9 +22,6 @@ export interface DatabaseOptions {
   /** False with --no-prepared-statements; commander sets true otherwise, which leaves the choice to the environment. */
   preparedStatements?: boolean;
 }
-
-// The variables that make createSecretStore choose a server; --data-dir sets them aside.
-const SERVER_VARIABLES = ['DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
 
 /** --database-url, checked as DATABASE_URL is; errors name the option and never repeat the URL. */
 function checkedDatabaseUrl(url: string): string {
@@ -46,7 +43,7 @@ export class DatabaseAccess {
   private readonly env: Environment;
 
   constructor(
-    private readonly options: DatabaseOptions,
+    private readonly options: DatabaseChoice,
     env: Environment,
     /** Receives the warnings about the data folder and its key, so that they reach the CLI's own stderr. */
     private readonly logger?: SecretStoreLogger,
@@ -54,7 +51,8 @@ export class DatabaseAccess {
     this.env =
       options.dataDir === undefined
         ? env
-        : Object.fromEntries(
+        : // --data-dir sets aside the variables that would choose a server.
+          Object.fromEntries(
             Object.entries(env).filter(([name]) => !(SERVER_VARIABLES as readonly string[]).includes(name)),
           );
   }
@@ -108,7 +106,7 @@ export class DatabaseAccess {
     work: (store: SecretStore, location: StoreLocation) => Promise<T>,
   ): Promise<T> {
     try {
-      return await work(store, storeLocation(store) ?? describeTarget(this.target()));
+      return await work(store, store.describe().location ?? describeTarget(this.target()));
     } finally {
       await store.close();
     }
@@ -119,7 +117,13 @@ export class DatabaseAccess {
    * createSecretStore does not hand out its connection, so this opens one of its own.
    */
   async withDatabase<T>(work: (db: DatabaseInput, location: StoreLocation) => Promise<T>): Promise<T> {
-    const opened = await openTarget(this.target(), this.env, { pool: { max: 1 }, logger: this.logger });
+    // A database is never made in a folder without the key its secrets will need (unless the keyring is given).
+    const needsDevelopmentKey = readSetting(this.env, 'SECRETSTORE_ENCRYPTION_KEYS') === undefined;
+    const opened = await openTarget(this.target(), {
+      pool: { max: 1 },
+      logger: this.logger,
+      beforeOpening: needsDevelopmentKey ? (dataDir) => ensureDevelopmentKey(dataDir, this.logger) : undefined,
+    });
     try {
       return await work(opened.database, opened.location);
     } finally {

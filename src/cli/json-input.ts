@@ -4,6 +4,7 @@ import { parse, type DocumentNode, type NumberNode, type ValueNode } from '@huma
 import { isSafeNumber } from 'lossless-json';
 
 import { propertyPath } from '../secretstore/json-value';
+import { codeOf } from '../unknown-value';
 
 import { CliUsageError } from './usage-error';
 
@@ -91,7 +92,7 @@ export async function readTextFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
+    const code = codeOf(error);
     throw new CliUsageError('INPUT_UNREADABLE', `cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
   }
 }

@@ -1,6 +1,6 @@
-import type { SecretStore } from '../secretstore/service';
+import type { SecretStore } from '../secretstore/secret-store';
 
-/** The keyring a store was built with: ids only, never key material. */
+/** The keyring a store was built with, as the CLI reports it: ids only, never key material. */
 export interface KeyringDescription {
   /** The key new writes use; undefined for a plaintext store. */
   activeKeyId: string | undefined;
@@ -11,16 +11,11 @@ export interface KeyringDescription {
   acceptPlaintext: boolean;
 }
 
-/** Read from the store's toJSON(), the only public view of its keyring. */
 export function describeKeyring(store: SecretStore): KeyringDescription {
-  const described = store.toJSON();
-  const keyIds = Array.isArray(described.keyIds)
-    ? described.keyIds.filter((id): id is string => typeof id === 'string')
-    : [];
-  return {
-    activeKeyId: typeof described.activeKeyId === 'string' ? described.activeKeyId : undefined,
-    keyIds,
-    legacyTriggerDevKey: described.legacyTriggerDevKey !== undefined,
-    acceptPlaintext: described.encryption === 'none' || described.acceptPlaintext === true,
-  };
+  const { keyring } = store.describe();
+  if (keyring.encryption === 'none') {
+    return { activeKeyId: undefined, keyIds: [], legacyTriggerDevKey: false, acceptPlaintext: true };
+  }
+  const { activeKeyId, keyIds, legacyTriggerDevKey, acceptPlaintext } = keyring;
+  return { activeKeyId, keyIds, legacyTriggerDevKey, acceptPlaintext };
 }

@@ -1,8 +1,8 @@
 import { CommanderError } from 'commander';
 
 import { KeyringRequiredError, SchemaNotMigratedError, SecretStoreError } from '../errors';
-import type { StoreLocation } from '../secretstore/create';
-import { ExitCode, exitCodeFor } from './exit-codes';
+import type { StoreLocation } from '../database/database-target';
+import { ExitCode, exitCodeFor, UNEXPECTED_ERROR } from './exit-codes';
 
 /** Where the CLI writes: process.stdout and process.stderr, or a test's buffers. */
 export interface TextSink {
@@ -19,7 +19,7 @@ export interface CommandResult {
   exitCode?: ExitCode;
 }
 
-export interface ReportedError {
+interface ReportedError {
   code: string;
   message: string;
 }
@@ -42,13 +42,13 @@ function messageForTheCommandLine(error: SecretStoreError): string {
 }
 
 /** One line, whatever the error: stable code, message without line breaks, never a stack. */
-export function describeError(error: unknown): ReportedError {
+function describeError(error: unknown): ReportedError {
   const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
   if (error instanceof CommanderError)
     return { code: 'USAGE', message: oneLine(error.message.replace(/^error: /, '')) };
   if (error instanceof SecretStoreError) return { code: error.code, message: oneLine(messageForTheCommandLine(error)) };
-  if (error instanceof Error) return { code: 'UNEXPECTED_ERROR', message: oneLine(error.message || error.name) };
-  return { code: 'UNEXPECTED_ERROR', message: 'a value that is not an Error was thrown' };
+  if (error instanceof Error) return { code: UNEXPECTED_ERROR, message: oneLine(error.message || error.name) };
+  return { code: UNEXPECTED_ERROR, message: 'a value that is not an Error was thrown' };
 }
 
 /** Everything the CLI prints goes through here: results on stdout, errors and notices on stderr. */

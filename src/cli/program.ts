@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Environment } from '../database/config';
 import { assertKeyId } from '../encryption/encryption-key';
 import { SecretStoreConfigError } from '../errors';
+import { isWholeNumber } from '../whole-number';
 import type { CommandContext } from './command-context';
 import { deleteCommand } from './commands/delete';
 import { exportCommand, type ExportOptions } from './commands/export';
@@ -14,7 +15,7 @@ import { migrateCommand } from './commands/migrate';
 import { rotateKeysCommand, type RotateKeysOptions } from './commands/rotate-keys';
 import { setCommand, type SetOptions } from './commands/set';
 import { statusCommand } from './commands/status';
-import { DatabaseAccess, type DatabaseOptions } from './database-access';
+import { DatabaseAccess, type DatabaseChoice } from './database-access';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import type { InputStream } from './json-input';
 import { Output, type CommandResult, type TextSink } from './output';
@@ -28,14 +29,14 @@ export interface CliIo {
   env: Environment;
 }
 
-interface GlobalOptions extends DatabaseOptions {
+interface GlobalOptions extends DatabaseChoice {
   json?: boolean;
   debug?: boolean;
 }
 
 function positiveInteger(text: string): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError('expected a positive integer');
+  if (!isWholeNumber(value, 1)) throw new InvalidArgumentError('expected a positive integer');
   return value;
 }
 

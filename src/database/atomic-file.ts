@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, unlink } from 'node:fs/promises';
-
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
+import { codeOf } from '../unknown-value';
 
 /**
  * Publishes a new file all at once: `text` is written to a private temporary file beside `target` (0600),
@@ -24,7 +21,7 @@ export async function publishNewFile(target: string, text: string): Promise<bool
     await link(temporary, target);
     return true;
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
+    if (codeOf(error) === 'EEXIST') return false;
     throw error;
   } finally {
     await unlink(temporary).catch(() => undefined);

@@ -12,7 +12,11 @@ export interface DatabaseConfig {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** The libpq variables the store reads when DATABASE_URL is unset. */
 const PG_VARIABLES = ['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE'] as const;
+
+/** Every variable that makes the store choose a server: DATABASE_URL, else the PG* variables. */
+export const SERVER_VARIABLES = ['DATABASE_URL', ...PG_VARIABLES] as const;
 
 /**
  * A variable of this package, undefined when unset. Set but blank is refused, naming the variable: it is a

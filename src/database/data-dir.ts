@@ -2,10 +2,11 @@ import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { SecretStoreConfigError } from '../errors';
+import { codeOf } from '../unknown-value';
 import type { SecretStoreLogger } from '../logger';
 import { readSetting, type Environment } from './config';
 
-export const DEFAULT_DATA_DIR = '.secretstore';
+const DEFAULT_DATA_DIR = '.secretstore';
 
 /** The folder inside the data folder where PGlite keeps the database's own files. */
 export const DATABASE_FOLDER = 'pgdata';
@@ -18,11 +19,6 @@ export const LOCK_FILE = 'lock';
 
 /** Written into the data folder so that it is never committed by accident: it holds the key and every secret. */
 const GITIGNORE = { name: '.gitignore', text: '*\n' };
-
-/** The `code` of a failed file-system call (ENOENT, EEXIST…), if it has one. */
-export function fileErrorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
 
 /**
  * A warning about the data folder or its key: to the logger when there is one, else one line on stderr,
@@ -93,7 +89,7 @@ export async function ensureDataDir(dataDir: string, logger?: SecretStoreLogger)
     // 'wx': a .gitignore already there, perhaps edited by its owner, is left alone.
     await writeFile(path.join(dataDir, GITIGNORE.name), GITIGNORE.text, { flag: 'wx', mode: 0o600 });
   } catch (error) {
-    if (fileErrorCode(error) !== 'EEXIST') {
+    if (codeOf(error) !== 'EEXIST') {
       throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot write ${GITIGNORE.name} in ${dataDir}`);
     }
   }
@@ -108,7 +104,7 @@ async function assertFolderOfItsOwn(dataDir: string): Promise<void> {
   try {
     entries = await readdir(dataDir);
   } catch (error) {
-    if (fileErrorCode(error) === 'ENOTDIR') {
+    if (codeOf(error) === 'ENOTDIR') {
       throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `is not a folder: ${dataDir}`);
     }
     throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot read the folder ${dataDir}`);
@@ -132,7 +128,7 @@ export async function holdsDatabase(dataDir: string): Promise<boolean> {
   try {
     return (await readdir(path.join(dataDir, DATABASE_FOLDER))).length > 0;
   } catch (error) {
-    const code = fileErrorCode(error);
+    const code = codeOf(error);
     if (code === 'ENOENT') return false;
     if (code === 'ENOTDIR') throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `is not a folder: ${dataDir}`);
     throw new SecretStoreConfigError('SECRETSTORE_DATA_DIR', `cannot read the folder ${dataDir}`);

@@ -6,6 +6,7 @@ import { DatabaseUnavailableError, SecretStoreConfigError } from '../errors';
 import { publishNewFile } from './atomic-file';
 import { LOCK_FILE } from './data-dir';
 import { currentProcessIdentity, isProcessAlive, mayStillRun, type ProcessIdentity } from './process-identity';
+import { codeOf } from '../unknown-value';
 
 const RETRY_MS = 100;
 /**
@@ -81,10 +82,6 @@ export class LockHolder {
   }
 }
 
-function errorCode(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
-
 /**
  * Removes a stale lock, unless it changed since it was judged: it is moved aside under a unique name first,
  * and put back when what was moved is not what was judged (a new holder published in between).
@@ -94,7 +91,7 @@ async function takeOver(lockPath: string, judged: string): Promise<void> {
   try {
     await rename(lockPath, aside);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return;
+    if (codeOf(error) === 'ENOENT') return;
     throw error;
   }
   const moved = await readFile(aside, 'utf8').catch(() => undefined);
@@ -202,7 +199,7 @@ export async function acquireDataFolderLock<T>(
     if (published) return { kind: 'holder', lock: new DataFolderLock(lockPath, options.socketPath, token, content) };
 
     const found = await readFile(lockPath, 'utf8').catch((error: unknown) => {
-      if (errorCode(error) === 'ENOENT') return undefined;
+      if (codeOf(error) === 'ENOENT') return undefined;
       throw cannotWrite();
     });
     if (found === undefined) continue;

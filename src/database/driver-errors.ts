@@ -1,10 +1,11 @@
 import {
   ConnectionAcquireTimeoutError,
-  DatabaseError,
+  DatabaseOperationError,
   DatabaseUnavailableError,
   SchemaNotMigratedError,
   SecretStoreError,
   SecretWriteOutcomeUnknownError,
+  StatementCancelledError,
   StatementTimeoutError,
   TransactionConflictError,
 } from '../errors';
@@ -58,6 +59,17 @@ export class ConnectionNotObtained extends Error {
   }
 }
 
+/**
+ * A statement the server cancelled (57014) before the store's statement timeout could have run out, or with
+ * none set: someone else cancelled it. The server says 57014 for both, in a message whose words depend on its
+ * locale; the store tells them apart by what it set and how long the statement ran.
+ */
+export class StatementCancelled extends Error {
+  constructor(readonly reason: unknown) {
+    super('the statement was cancelled');
+  }
+}
+
 /** A failure of a transaction's COMMIT itself, as opposed to one of the work before it. */
 export class CommitFailed extends Error {
   constructor(readonly reason: unknown) {
@@ -76,6 +88,13 @@ const NOT_SENT_MESSAGE = 'is not queryable';
 export function toDatabaseError(error: unknown, operation: string): SecretStoreError {
   if (error instanceof ConnectionNotObtained) return mapDriverError(error.reason, operation, false);
   if (error instanceof CommitFailed) return commitError(error.reason);
+  if (error instanceof StatementCancelled) {
+    return new StatementCancelledError(
+      operation,
+      '57014',
+      'the server cancelled the statement before any statement timeout of the store ran out (SQLSTATE 57014)',
+    );
+  }
   return mapDriverError(error, operation, true);
 }
 
@@ -142,8 +161,8 @@ function mapDriverError(error: unknown, operation: string, requestSent: boolean)
         `${detail}: the database has no secret store schema yet; run migrate() on it first`,
       );
     }
-    return new DatabaseError(operation, code, detail);
+    return new DatabaseOperationError(operation, code, detail);
   }
 
-  return new DatabaseError(operation, undefined, error instanceof Error ? error.name : 'unknown driver error');
+  return new DatabaseOperationError(operation, undefined, error instanceof Error ? error.name : 'unknown driver error');
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import { Client, Pool, type ClientConfig } from 'pg';
 
-import { positiveInteger } from '../settings';
+import { positiveInteger } from '../whole-number';
 import type { LockHolder } from './data-folder-lock';
 import type { PoolOptions } from './pool';
 

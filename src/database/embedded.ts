@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { toDatabase } from './adapters';
+import { toDatabase } from './to-database';
 import { DATABASE_FOLDER } from './data-dir';
 import { acquireDataFolderLock, type DataFolderLock } from './data-folder-lock';
 import { connectToHolder, HOLDER_PROOF_SETTING } from './embedded-socket-client';
 import { EmbeddedSocketServer } from './embedded-socket-server';
 import type { PoolOptions } from './pool';
-import type { Database } from './queryable';
+import type { Database } from './database';
 import { SharedPGliteSession } from './shared-pglite-session';
 
 /**
@@ -36,7 +36,8 @@ export interface OpenEmbeddedOptions {
   beforeSharing?: (database: Database) => Promise<unknown>;
 }
 
-const DEFAULT_WAIT_MS = 30_000;
+// Opening PGlite and migrating take seconds, and much longer on a busy machine: a starting holder is waited for.
+const DEFAULT_WAIT_MS = 120_000;
 // node-postgres finds a Unix socket by the name PostgreSQL gives it.
 const SOCKET_NAME = '.s.PGSQL.5432';
 // A socket's path must fit sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the final NUL included.

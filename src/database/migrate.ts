@@ -4,9 +4,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { MigrationChecksumMismatchError, MigrationError, SecretStoreError } from '../errors';
-import { toDatabase } from './adapters';
+import { toDatabase } from './to-database';
 import { toDatabaseError } from './driver-errors';
-import type { Database, DatabaseInput, Queryable } from './queryable';
+import type { DatabaseInput, Queryable } from './database';
 
 /**
  * The package's own `migrations/` folder, found by walking up from this file: it sits at the package root,
@@ -155,7 +155,7 @@ function oneAtATime<T>(handle: object, run: () => Promise<T>): Promise<T> {
  * Concurrent runners wait on an advisory lock; a second run is a no-op; a migration edited after it
  * was applied is refused.
  */
-export async function migrate(db: DatabaseInput | Database, options: MigrateOptions = {}): Promise<MigrationResult> {
+export async function migrate(db: DatabaseInput, options: MigrateOptions = {}): Promise<MigrationResult> {
   const files = await readMigrations(options.directory ?? MIGRATIONS_DIRECTORY);
   try {
     const database = toDatabase(db);
@@ -176,10 +176,7 @@ export interface MigrationStatus {
 }
 
 /** What migrate() would do, without doing it. */
-export async function migrationStatus(
-  db: DatabaseInput | Database,
-  options: MigrateOptions = {},
-): Promise<MigrationStatus> {
+export async function migrationStatus(db: DatabaseInput, options: MigrateOptions = {}): Promise<MigrationStatus> {
   const files = await readMigrations(options.directory ?? MIGRATIONS_DIRECTORY);
   try {
     const database = toDatabase(db);

@@ -1,8 +1,8 @@
 import { Pool, type PoolConfig } from 'pg';
 
-import { nonNegativeInteger, positiveInteger } from '../settings';
+import { nonNegativeInteger, positiveInteger } from '../whole-number';
 import type { DatabaseConfig } from './config';
-import type { PoolStatementTimeout } from './queryable';
+import type { PoolStatementTimeout } from './database';
 
 export interface PoolOptions {
   /** Most connections the pool opens. */

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 
+import { codeOf } from '../unknown-value';
+
 /**
  * Which process a PID names, told apart from a later process given the same PID: the PID, when it started,
  * and the boot of the machine it runs on. Recorded by a lock's holder, compared by a contender.
@@ -58,7 +60,7 @@ export function isProcessAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
+    return codeOf(error) === 'EPERM';
   }
 }
 

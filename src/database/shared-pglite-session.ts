@@ -1,4 +1,4 @@
-import type { PGliteLike, PGliteResultLike, PGliteTransactionLike } from './queryable';
+import type { PGliteLike, PGliteResultLike, PGliteTransactionLike } from './database';
 
 /** The part of PGlite a shared session uses: its calls, and its wire protocol for the socket's connections. */
 export interface SessionPGlite extends PGliteLike {

@@ -3,9 +3,10 @@ import { link, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { publishNewFile, syncFolder } from '../database/atomic-file';
-import { fileErrorCode, holdsDatabase, KEY_FILE, restrictToOwner, warnAboutDataDir } from '../database/data-dir';
+import { holdsDatabase, KEY_FILE, restrictToOwner, warnAboutDataDir } from '../database/data-dir';
 import { SecretStoreConfigError } from '../errors';
 import type { SecretStoreLogger } from '../logger';
+import { codeOf } from '../unknown-value';
 import { generateEncryptionKey, keyObjectOf, parseEncryptionKeys, type ParsedEncryptionKeys } from './encryption-key';
 
 /** The key file as found: its text, or nothing (an empty file is what a crash while writing it leaves). */
@@ -20,11 +21,13 @@ async function readKeyFile(file: string, logger: SecretStoreLogger | undefined):
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if (fileErrorCode(error) === 'ENOENT') return { state: 'missing' };
+    if (codeOf(error) === 'ENOENT') return { state: 'missing' };
     throw new SecretStoreConfigError(file, 'cannot be read');
   }
+  // An empty file is what a crash while publishing leaves: another opener may set it aside right now.
+  if (text.trim() === '') return { state: 'empty' };
   await restrictToOwner(file, file, logger);
-  return text.trim() === '' ? { state: 'empty' } : { state: 'found', text };
+  return { state: 'found', text };
 }
 
 /**
@@ -36,7 +39,7 @@ async function setAsideEmptyKeyFile(file: string): Promise<void> {
   try {
     await rename(file, aside);
   } catch (error) {
-    if (fileErrorCode(error) === 'ENOENT') return;
+    if (codeOf(error) === 'ENOENT') return;
     throw new SecretStoreConfigError(file, 'cannot be replaced');
   }
   if ((await readFile(aside, 'utf8')).trim() === '') {

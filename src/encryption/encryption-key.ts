@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 import { SecretStoreConfigError } from '../errors';
@@ -106,4 +106,11 @@ export function parseEncryptionKeys(spec: string, setting = 'SECRETSTORE_ENCRYPT
   });
   // Not Object.keys(keys)[0]: ids that look like integers would be listed first.
   return { keys, activeKeyId: ids[0] };
+}
+
+const FINGERPRINT_LABEL = '@kongflow/secretstore key fingerprint v1';
+
+/** HMAC-SHA-256 of a fixed label under the key, in hex: equal for equal keys, and no help in finding the key. */
+export function keyFingerprint(material: KeyObject): string {
+  return createHmac('sha256', material).update(FINGERPRINT_LABEL).digest('hex');
 }

@@ -1,5 +1,5 @@
 import { EncryptionKeyMismatchError } from '../errors';
-import type { SecretStoreRepository } from './repository';
+import type { SecretStoreRepository } from './secret-store-repository';
 
 /** How one key id of the keyring, or of the database, compares with the fingerprints the database records. */
 export interface EncryptionKeyCheck {
@@ -13,7 +13,7 @@ export interface EncryptionKeyCheck {
 }
 
 /** Compares a keyring's fingerprints with those a database records; ordered by key id. */
-export function compareFingerprints(
+function compareFingerprints(
   keyring: ReadonlyMap<string, string>,
   recorded: readonly { keyId: string; fingerprint: string }[],
 ): EncryptionKeyCheck[] {

@@ -1,6 +1,6 @@
 import { InvalidSecretKeyError } from '../errors';
 
-export const MAX_KEY_BYTES = 1024;
+const MAX_KEY_BYTES = 1024;
 
 // C0, DEL and C1 control characters are exactly what this pattern is for.
 // eslint-disable-next-line no-control-regex

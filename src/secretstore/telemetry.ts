@@ -53,16 +53,16 @@ type ResolvedOutcome = Exclude<SecretStoreOutcome, 'error'>;
 export const INSTRUMENTATION_SCOPE = '@kongflow/secretstore';
 export const INSTRUMENTATION_VERSION = '0.1.0';
 
-export const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
-export const ATTR_OPERATION = 'secretstore.operation';
-export const ATTR_OUTCOME = 'secretstore.outcome';
+const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
+const ATTR_OPERATION = 'secretstore.operation';
+const ATTR_OUTCOME = 'secretstore.outcome';
 /** The SecretStoreError `code`, or `_OTHER` for an error the store did not raise (OpenTelemetry's `error.type`). */
-export const ATTR_ERROR_TYPE = 'error.type';
-export const ATTR_RESULT_COUNT = 'secretstore.result.count';
-export const ATTR_ROTATION_SCANNED = 'secretstore.rotation.scanned';
-export const ATTR_ROTATION_RE_ENCRYPTED = 'secretstore.rotation.re_encrypted';
-export const ATTR_ROTATION_SKIPPED = 'secretstore.rotation.skipped';
-export const ATTR_ROTATION_FAILED = 'secretstore.rotation.failed';
+const ATTR_ERROR_TYPE = 'error.type';
+const ATTR_RESULT_COUNT = 'secretstore.result.count';
+const ATTR_ROTATION_SCANNED = 'secretstore.rotation.scanned';
+const ATTR_ROTATION_RE_ENCRYPTED = 'secretstore.rotation.re_encrypted';
+const ATTR_ROTATION_SKIPPED = 'secretstore.rotation.skipped';
+const ATTR_ROTATION_FAILED = 'secretstore.rotation.failed';
 
 const OTHER_ERROR = '_OTHER';
 
@@ -150,22 +150,22 @@ function describeError(error: unknown): { type: string; name: string; message: s
  * `inTransaction`, so that its operations are children of the transaction span even without a context manager.
  */
 export class StoreTelemetry {
-  private readonly tracer: Tracer;
-  private readonly durations: DurationHistogram;
-  private readonly transactionContext: Context | undefined = undefined;
+  private constructor(
+    private readonly tracer: Tracer,
+    private readonly durations: DurationHistogram,
+    private readonly logger: SecretStoreLogger | undefined,
+    /** The transaction span's context, for a store inside a transaction. */
+    private readonly transactionContext: Context | undefined,
+  ) {}
 
-  constructor(
-    options: SecretStoreTelemetryOptions = {},
-    private readonly logger?: SecretStoreLogger,
-  ) {
-    this.tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
-    this.durations = new DurationHistogram(options.meterProvider);
+  static create(options: SecretStoreTelemetryOptions = {}, logger?: SecretStoreLogger): StoreTelemetry {
+    const tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
+    return new StoreTelemetry(tracer, new DurationHistogram(options.meterProvider), logger, undefined);
   }
 
   /** The same telemetry, parenting operations on `transaction` when no span is active. */
   inTransaction(transaction: Context): StoreTelemetry {
-    const bound = Object.create(StoreTelemetry.prototype) as StoreTelemetry;
-    return Object.assign(bound, this, { transactionContext: transaction });
+    return new StoreTelemetry(this.tracer, this.durations, this.logger, transaction);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { SecretNotFoundError } from '../../errors';
-import { assertValidKey } from '../../secretstore/keys';
+import { assertValidKey } from '../../secretstore/key-names';
 import type { CommandContext } from '../command-context';
 import type { CommandResult } from '../output';
 
-export interface DeleteJson {
+interface DeleteJson {
   key: string;
   deleted: true;
 }

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 
-import { assertValidPrefix } from '../../secretstore/keys';
+import { assertValidPrefix } from '../../secretstore/key-names';
 import { anyJson } from '../../secretstore/schema';
+import { codeOf } from '../../unknown-value';
 import type { CommandContext } from '../command-context';
 import type { CommandResult } from '../output';
 import { CliUsageError } from '../usage-error';
@@ -10,7 +11,7 @@ export interface ExportOptions {
   file?: string;
 }
 
-export interface ExportFileJson {
+interface ExportFileJson {
   file: string;
   exported: number;
 }
@@ -20,7 +21,7 @@ async function writeNewPrivateFile(file: string, text: string): Promise<void> {
   try {
     await writeFile(file, text, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
+    const code = codeOf(error);
     if (code === 'EEXIST') throw new CliUsageError('OUTPUT_EXISTS', `${file} exists; remove it or choose another file`);
     throw new CliUsageError('OUTPUT_UNWRITABLE', `cannot write ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
   }

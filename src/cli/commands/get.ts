@@ -1,10 +1,10 @@
 import { SecretNotFoundError } from '../../errors';
-import { assertValidKey } from '../../secretstore/keys';
+import { assertValidKey } from '../../secretstore/key-names';
 import { anyJson } from '../../secretstore/schema';
 import type { CommandContext } from '../command-context';
 import type { CommandResult } from '../output';
 
-export interface GetJson {
+interface GetJson {
   key: string;
   value: unknown;
 }

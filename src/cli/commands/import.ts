@@ -1,5 +1,5 @@
 import { anyJson } from '../../secretstore/schema';
-import type { SecretStore } from '../../secretstore/service';
+import type { SecretStore } from '../../secretstore/secret-store';
 import type { CommandContext } from '../command-context';
 import { jsonEqual } from '../json-equal';
 import { parseJson, readTextFile } from '../json-input';
@@ -10,9 +10,9 @@ export interface ImportOptions {
   dryRun?: boolean;
 }
 
-export type ImportAction = 'created' | 'updated' | 'unchanged';
+type ImportAction = 'created' | 'updated' | 'unchanged';
 
-export interface ImportJson {
+interface ImportJson {
   dryRun: boolean;
   /** In the file's order. With --dry-run, what an import would do. */
   secrets: { key: string; action: ImportAction }[];

@@ -5,7 +5,7 @@ export interface KeygenOptions {
   id: string;
 }
 
-export interface KeygenJson {
+interface KeygenJson {
   id: string;
   /** Base64 of 32 random bytes. */
   key: string;

@@ -1,6 +1,6 @@
-import { assertValidPrefix } from '../../secretstore/keys';
+import { assertValidPrefix } from '../../secretstore/key-names';
 import { anyJson } from '../../secretstore/schema';
-import type { SecretMetadata, SecretStore } from '../../secretstore/service';
+import type { SecretMetadata, SecretStore } from '../../secretstore/secret-store';
 import type { CommandContext } from '../command-context';
 import { formatTable, formatTime, type CommandResult } from '../output';
 
@@ -8,7 +8,7 @@ export interface ListOptions {
   values?: boolean;
 }
 
-export interface ListedSecretJson {
+interface ListedSecretJson {
   key: string;
   version: number;
   encoding: string;
@@ -19,7 +19,7 @@ export interface ListedSecretJson {
   value?: unknown;
 }
 
-export interface ListJson {
+interface ListJson {
   prefix: string;
   secrets: ListedSecretJson[];
 }

@@ -1,9 +1,9 @@
 import { migrate, type MigrationResult } from '../../database/migrate';
-import type { StoreLocation } from '../../secretstore/create';
+import type { StoreLocation } from '../../database/database-target';
 import type { CommandContext } from '../command-context';
 import { formatFields, formatLocation, type CommandResult } from '../output';
 
-export interface MigrateJson extends MigrationResult {
+interface MigrateJson extends MigrationResult {
   database: StoreLocation;
 }
 

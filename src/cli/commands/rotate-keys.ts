@@ -1,4 +1,4 @@
-import type { RotationResult } from '../../secretstore/service';
+import type { RotationResult } from '../../secretstore/rotation';
 import type { CommandContext } from '../command-context';
 import { ExitCode } from '../exit-codes';
 import { describeKeyring } from '../keyring';
@@ -8,7 +8,7 @@ export interface RotateKeysOptions {
   batchSize?: number;
 }
 
-export interface RotateKeysJson extends RotationResult {
+interface RotateKeysJson extends RotationResult {
   activeKeyId: string | undefined;
 }
 

@@ -7,7 +7,7 @@ export interface SetOptions {
   file?: string;
 }
 
-export interface SetJson {
+interface SetJson {
   key: string;
   version: number;
   updatedAt: string;

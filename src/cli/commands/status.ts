@@ -1,13 +1,13 @@
 import { migrationStatus, type MigrationStatus } from '../../database/migrate';
 import { SchemaNotMigratedError } from '../../errors';
-import type { StoreLocation } from '../../secretstore/create';
+import type { StoreLocation } from '../../database/database-target';
 import type { EncryptionKeyCheck } from '../../secretstore/key-fingerprint-check';
-import type { EncryptionUsage } from '../../secretstore/repository';
+import type { EncryptionUsage } from '../../secretstore/secret-record';
 import type { CommandContext } from '../command-context';
 import { describeKeyring, type KeyringDescription } from '../keyring';
 import { formatFields, formatLocation, formatTable, type CommandResult } from '../output';
 
-export interface KeyInUseJson extends EncryptionUsage {
+interface KeyInUseJson extends EncryptionUsage {
   /**
    * Whether the configured keyring reads these rows: for aes-256-gcm, its key id is in the keyring; for
    * plaintext rows, plaintext is accepted; for triggerdev-v2 rows, the trigger.dev key is configured.
@@ -15,7 +15,7 @@ export interface KeyInUseJson extends EncryptionUsage {
   inKeyring: boolean;
 }
 
-export interface StatusJson {
+interface StatusJson {
   /**
    * Where the secrets are: host:port/database or the embedded folder. Never credentials. `exists` is false
    * for an embedded folder that holds no store yet: status creates none, and `migrations` and `keyring` are null.

@@ -1,112 +1,10 @@
-import { createHash } from 'node:crypto';
-
 import { TransactionAbortedError } from '../errors';
-import { CommitFailed, ConnectionNotObtained, isStatementTimeoutRefused } from './driver-errors';
-import type {
-  Database,
-  DatabaseInput,
-  PGliteLike,
-  PGliteTransactionLike,
-  PoolClientLike,
-  PoolLike,
-  PoolStatementTimeout,
-  Queryable,
-  QueryResultLike,
-} from './queryable';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-export function isPGlite(db: unknown): db is PGliteLike {
-  return isObject(db) && typeof db.transaction === 'function' && typeof db.exec === 'function';
-}
-
-export function isPool(db: unknown): db is PoolLike {
-  return isObject(db) && typeof db.connect === 'function' && typeof db.totalCount === 'number';
-}
-
-/** A PGlite transaction handle: PGlite's query/exec, without transactions of its own. */
-function isPGliteConnection(db: unknown): db is PGliteTransactionLike {
-  return isObject(db) && typeof db.exec === 'function' && typeof db.query === 'function';
-}
-
-export function isDatabase(db: unknown): db is Database {
-  return (
-    isObject(db) && typeof db.withConnection === 'function' && typeof db.statement === 'function' && 'transaction' in db
-  );
-}
-
-export interface DatabaseOptions {
-  /**
-   * Prepare the store's single statements once per pooled connection (node-postgres named statements).
-   * Default true: behind a pooler whose connections do not keep them (PgBouncer in transaction mode) the
-   * store notices and stops. false: never name them. Statements inside a transaction are never named.
-   */
-  preparedStatements?: boolean;
-}
-
-const statementNames = new Map<string, string>();
-
-/**
- * A name for a statement's text, the same in every copy of the package loaded in the process (ESM and
- * CommonJS may share one pool): node-postgres refuses one name for two different texts on a connection.
- */
-export function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `secretstore_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
-
-/**
- * PGlite reports `affectedRows` where node-postgres reports `rowCount`. Like node-postgres, a query
- * without values goes through the simple protocol, so a migration file may hold several statements.
- */
-export function pgliteQueryable(db: PGliteTransactionLike): Queryable {
-  return {
-    async query(text: string, values?: unknown[]): Promise<QueryResultLike> {
-      const result = values === undefined ? (await db.exec(text)).at(-1) : await db.query(text, values);
-      const rows = result?.rows ?? [];
-      return { rows, rowCount: result?.affectedRows ?? rows.length };
-    },
-  };
-}
-
-function fromPGlite(db: PGliteLike): Database {
-  const queryable = pgliteQueryable(db);
-  return {
-    query: (text, values) => queryable.query(text, values),
-    statement: (text, values) => queryable.query(text, values),
-    // PGlite is a single session: queries from other callers queue behind an open transaction.
-    withConnection: (work) => work(queryable),
-    transaction: (work) =>
-      db.transaction(async (tx) => {
-        const watched = failureWatching(pgliteQueryable(tx));
-        const result = await work(fromConnection(watched));
-        // PGlite's COMMIT of an aborted transaction rolls back without a word: refuse to report success.
-        if (watched.failed) throw new TransactionAbortedError();
-        return result;
-      }),
-  };
-}
-
-/** A connection that remembers whether any statement failed: in PostgreSQL, any error aborts the transaction. */
-function failureWatching(connection: Queryable): Queryable & { readonly failed: boolean } {
-  let failed = false;
-  return {
-    get failed() {
-      return failed;
-    },
-    query: (text, values) =>
-      connection.query(text, values).catch((error: unknown) => {
-        failed = true;
-        throw error;
-      }),
-  };
-}
+import { isObject } from '../unknown-value';
+import { fromConnection } from './connection-database';
+import type { Database, PoolClientLike, PoolLike, PoolStatementTimeout, Queryable, QueryResultLike } from './database';
+import { CommitFailed, ConnectionNotObtained, isStatementTimeoutRefused, StatementCancelled } from './driver-errors';
+import { statementName } from './statement-name';
+import type { StatementOptions } from './to-database';
 
 /** ROLLBACK, and if even that fails the connection is in an unknown state: it must not go back to the pool. */
 async function rollbackOrDiscard(client: Queryable, discard: (why: Error) => void): Promise<void> {
@@ -165,9 +63,37 @@ function statementTimeoutOf(pool: PoolLike): PoolStatementTimeout | undefined {
     : undefined;
 }
 
-function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
+/** The statement timeout a pool's connections carry, in milliseconds: ours, or one an application set on its pool. */
+function timeoutMillisOf(pool: PoolLike, timeout: PoolStatementTimeout | undefined): number | undefined {
+  if (timeout !== undefined) return timeout.millis;
+  const configured = (pool as { options?: { statement_timeout?: unknown } }).options?.statement_timeout;
+  return typeof configured === 'number' && configured > 0 ? configured : undefined;
+}
+
+/**
+ * Runs a query; a 57014 it fails with is a cancel, not the timeout, when no timeout is set or the statement
+ * had not run that long (the client's clock starts before the server's).
+ */
+function telling57014Apart<T>(timeoutMillis: number | undefined, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  return run().catch((error: unknown) => {
+    if (isObject(error) && error.code === '57014') {
+      if (timeoutMillis === undefined || performance.now() - started < timeoutMillis)
+        throw new StatementCancelled(error);
+    }
+    throw error;
+  });
+}
+
+export function fromPool(pool: PoolLike, options: StatementOptions): Database {
   let prepared = options.preparedStatements ?? true;
   const timeout = statementTimeoutOf(pool);
+  const timeoutMillis = timeoutMillisOf(pool, timeout);
+  const timed = <T>(run: () => Promise<T>): Promise<T> => telling57014Apart(timeoutMillis, run);
+  /** A transaction's connection, its statements timed like single ones. */
+  const timedConnection = (client: PoolClientLike): Queryable => ({
+    query: (text, values) => timed(() => client.query(text, values)),
+  });
 
   /**
    * A pooler (PgBouncer) refuses `statement_timeout` as a startup parameter: the pool's new connections go
@@ -215,13 +141,13 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
    * The statement is then sent again unnamed, and so is everything after it.
    */
   const runAlone = async (client: PoolClientLike, text: string, values: unknown[]): Promise<QueryResultLike> => {
-    if (!prepared) return client.query(text, values);
+    if (!prepared) return timed(() => client.query(text, values));
     try {
-      return await client.query({ name: statementName(text), text, values });
+      return await timed(() => client.query({ name: statementName(text), text, values }));
     } catch (error) {
       if (!isSessionNotOwned(error)) throw error;
       prepared = false;
-      return client.query(text, values);
+      return timed(() => client.query(text, values));
     }
   };
 
@@ -232,7 +158,7 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
       // Only a transaction carries SET LOCAL: the statement gets a short one of its own, in one round trip.
       await client.query(`BEGIN; ${timeoutSetting}`);
       try {
-        const result = await client.query(text, values);
+        const result = await timed(() => client.query(text, values));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -251,7 +177,7 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
         await client.query(timeoutSetting === undefined ? 'BEGIN' : `BEGIN; ${timeoutSetting}`);
         // Statements inside go unnamed: a failed Parse would abort the transaction, and a pooler may have
         // handed it a server session that holds the name already, or lacks it.
-        const result = await work(fromConnection(client)).catch(async (error: unknown) => {
+        const result = await work(fromConnection(timedConnection(client))).catch(async (error: unknown) => {
           await rollbackOrDiscard(client, discard);
           throw error;
         });
@@ -268,25 +194,4 @@ function fromPool(pool: PoolLike, options: DatabaseOptions): Database {
         return result;
       }),
   };
-}
-
-function fromConnection(connection: Queryable): Database {
-  return {
-    query: (text, values) => connection.query(text, values),
-    statement: (text, values) => connection.query(text, values),
-    withConnection: (work) => work(connection),
-    transaction: undefined,
-  };
-}
-
-/**
- * Wraps a pg Pool, a PGlite instance, or any single connection (pg Client, PoolClient, a PGlite transaction)
- * as a Database.
- */
-export function toDatabase(db: DatabaseInput | Database, options: DatabaseOptions = {}): Database {
-  if (isDatabase(db)) return db;
-  if (isPGlite(db)) return fromPGlite(db);
-  if (isPool(db)) return fromPool(db, options);
-  if (isPGliteConnection(db)) return fromConnection(pgliteQueryable(db));
-  return fromConnection(db);
 }

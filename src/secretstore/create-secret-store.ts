@@ -1,0 +1,128 @@
+import { type Environment } from '../database/config';
+import { holdsDatabase } from '../database/data-dir';
+import type { Database, DatabaseInput } from '../database/database';
+import { chooseDatabase, HANDLE_LOCATION, openTarget, type StoreLocation } from '../database/database-target';
+import { migrate } from '../database/migrate';
+import type { PoolOptions } from '../database/pool';
+import { toDatabase } from '../database/to-database';
+import { loadEmbeddedKeyring } from '../encryption/development-key';
+import type { EncryptionOptions } from '../encryption/secret-codec';
+import { KeyringRequiredError, StoreNotFoundError } from '../errors';
+import { readEnvironmentKeys, readPreparedStatements, withLegacyKey } from './environment';
+import { PostgresSecretStoreRepository } from './postgres-secret-store-repository';
+import { secretStoreOver, type SecretStore } from './secret-store';
+import type { SecretStoreOptions } from './secret-store-options';
+import { StoreCore } from './store-core';
+
+export interface CreateSecretStoreOptions extends SecretStoreOptions {
+  /**
+   * Where the secrets live: a connection string, a pg Pool / Client / PoolClient, a PGlite instance, or
+   * anything with `query(text, values)`. Left out: DATABASE_URL (or the PG* variables) of `env`, and
+   * without those the embedded PGlite database under `dataDir`.
+   */
+  db?: DatabaseInput | string;
+  /** Folder of the embedded database, when no server is configured. Default SECRETSTORE_DATA_DIR, else ./.secretstore. */
+  dataDir?: string;
+  /** Environment to read the connection and the keyring from when they are left out. Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Pool settings, when the store opens its own pool. */
+  pool?: PoolOptions;
+  /**
+   * Prepare the store's single statements once per pooled connection. Default: SECRETSTORE_PREPARED_STATEMENTS
+   * of `env`, else true; behind a pooler whose connections cannot keep them (PgBouncer in transaction mode)
+   * the store notices and stops, and false never names them.
+   */
+  preparedStatements?: boolean;
+  /** Apply pending migrations before returning. Default: true for the embedded database, false otherwise. */
+  migrate?: boolean;
+  /**
+   * Set false to open only an embedded store that exists, for tools that only read: when the data folder
+   * holds no database, this throws StoreNotFoundError (code STORE_NOT_FOUND) having created nothing — no
+   * folder, key or database. Default true. A server's database is never created, so this changes nothing there.
+   */
+  createIfMissing?: boolean;
+}
+
+interface OpenedDatabase {
+  database: Database;
+  location: StoreLocation;
+  encryption: EncryptionOptions;
+  migrateByDefault: boolean;
+  release?: () => Promise<void>;
+}
+
+async function openDatabase(options: CreateSecretStoreOptions, env: Environment): Promise<OpenedDatabase> {
+  const { db, encryption: given, logger } = options;
+  const preparedStatements = options.preparedStatements ?? readPreparedStatements(env);
+  // Validated before any connection is opened, so that a bad keyring fails fast and opens nothing.
+  const fromEnv = given === undefined ? readEnvironmentKeys(env) : {};
+  const configured = given ?? (fromEnv.keyring && withLegacyKey(fromEnv.keyring, fromEnv));
+
+  if (db !== undefined && typeof db !== 'string') {
+    const encryption = configured ?? throwKeyringRequired('a store over an application handle');
+    return {
+      database: toDatabase(db, { preparedStatements }),
+      location: HANDLE_LOCATION,
+      encryption,
+      migrateByDefault: false,
+    };
+  }
+
+  const target = chooseDatabase(db, options.dataDir, env);
+  if (target.kind === 'server') {
+    const encryption = configured ?? throwKeyringRequired('a PostgreSQL server');
+    const opened = await openTarget(target, { pool: options.pool, preparedStatements });
+    return { ...opened, encryption, migrateByDefault: false };
+  }
+  if (options.createIfMissing === false && !(await holdsDatabase(target.dataDir))) {
+    throw new StoreNotFoundError(target.dataDir);
+  }
+  let encryption: EncryptionOptions | undefined = given;
+  const opened = await openTarget(target, {
+    pool: options.pool,
+    logger,
+    // The folder's key file adds to SECRETSTORE_ENCRYPTION_KEYS: rows written under the development key stay readable.
+    beforeOpening: async (dataDir) => {
+      encryption ??= withLegacyKey(await loadEmbeddedKeyring(dataDir, fromEnv.keyring, logger), fromEnv);
+    },
+    beforeSharing: options.migrate === false ? undefined : (database) => migrate(database),
+  });
+  // A holder migrated before sharing the database; a client migrates through the holder.
+  return { ...opened, encryption: encryption as EncryptionOptions, migrateByDefault: opened.role === 'client' };
+}
+
+function throwKeyringRequired(where: string): never {
+  throw new KeyringRequiredError(where);
+}
+
+/**
+ * Builds a SecretStore over a PostgresSecretStoreRepository. With nothing configured it uses an embedded
+ * PGlite database persisted under ./.secretstore (owner-only), with a development key generated beside it
+ * whose keys add to SECRETSTORE_ENCRYPTION_KEYS. What it opens (a pool, an embedded database) the store owns,
+ * and `store.close()` releases it; a handle passed in stays the caller's.
+ */
+export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
+  const env = options.env ?? process.env;
+  const opened = await openDatabase(options, env);
+  try {
+    const {
+      db,
+      dataDir,
+      env: _env,
+      pool,
+      preparedStatements,
+      migrate: shouldMigrate,
+      createIfMissing,
+      ...rest
+    } = options;
+    const core = StoreCore.fromOptions(
+      { ...rest, encryption: opened.encryption },
+      { location: opened.location, release: opened.release },
+    );
+    if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
+    return secretStoreOver(new PostgresSecretStoreRepository(opened.database), core);
+  } catch (error) {
+    await opened.release?.();
+    throw error;
+  }
+}

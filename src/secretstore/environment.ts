@@ -1,0 +1,39 @@
+import { readSetting, type Environment } from '../database/config';
+import type { KeyringOptions } from '../encryption/secret-codec';
+import { parseEncryptionKeys, type EncryptionKey, type ParsedEncryptionKeys } from '../encryption/encryption-key';
+import { triggerDevKeyFromText } from '../encryption/triggerdev-envelope';
+import { SecretStoreConfigError } from '../errors';
+
+/** The keys the environment configures, each when its variable is set. */
+export interface EnvironmentKeys {
+  /** SECRETSTORE_ENCRYPTION_KEYS (`id:<base64>,…`, the first is active). */
+  keyring?: ParsedEncryptionKeys;
+  /** SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY, the legacy trigger.dev key. */
+  legacyTriggerDevKey?: EncryptionKey;
+}
+
+/** SECRETSTORE_ENCRYPTION_KEYS and SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY, validated. */
+export function readEnvironmentKeys(env: Environment): EnvironmentKeys {
+  const spec = readSetting(env, 'SECRETSTORE_ENCRYPTION_KEYS');
+  const legacy = readSetting(env, 'SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY');
+  const keys: EnvironmentKeys = {};
+  if (spec !== undefined) keys.keyring = parseEncryptionKeys(spec);
+  if (legacy !== undefined) {
+    keys.legacyTriggerDevKey = triggerDevKeyFromText(legacy, 'SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY');
+  }
+  return keys;
+}
+
+/** A keyring with the environment's legacy trigger.dev key, when it gives one. */
+export function withLegacyKey(keyring: ParsedEncryptionKeys, { legacyTriggerDevKey }: EnvironmentKeys): KeyringOptions {
+  return legacyTriggerDevKey ? { ...keyring, legacyTriggerDevKey } : keyring;
+}
+
+/** SECRETSTORE_PREPARED_STATEMENTS: `true` or `false` (`1` or `0`); undefined when unset. */
+export function readPreparedStatements(env: Environment): boolean | undefined {
+  const value = readSetting(env, 'SECRETSTORE_PREPARED_STATEMENTS')?.trim().toLowerCase();
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new SecretStoreConfigError('SECRETSTORE_PREPARED_STATEMENTS', 'must be true or false (or 1 or 0)');
+}

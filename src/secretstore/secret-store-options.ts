@@ -1,0 +1,28 @@
+import type { EncryptionOptions } from '../encryption/secret-codec';
+import type { SecretStoreLogger } from '../logger';
+import type { RetryOptions } from './retry-policy';
+import type { SecretStoreTelemetryOptions } from './telemetry';
+
+export interface SecretStoreOptions {
+  /**
+   * Required. `{ keys, activeKeyId }` encrypts every value with AES-256-GCM; `'none'` stores plaintext
+   * JSONB, for development only. A store with no decision refuses to start.
+   */
+  encryption?: EncryptionOptions;
+  /** Largest accepted value, as bytes of its JSON text. Default 1 MiB. */
+  maxValueBytes?: number;
+  /** Deepest accepted nesting of objects and arrays. Default 64. */
+  maxDepth?: number;
+  /**
+   * Receives a debug line per operation (name, outcome, duration, error code) and a warning per row that
+   * rotation leaves (its key and error code). Never a value. Without one, the store logs nothing.
+   */
+  logger?: SecretStoreLogger;
+  /** OpenTelemetry providers for the store's spans and duration histogram. Default: the global ones. */
+  telemetry?: SecretStoreTelemetryOptions;
+  /** How operations are retried after a lost connection; see the README's retry policy. */
+  retry?: RetryOptions;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;

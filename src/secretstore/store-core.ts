@@ -1,0 +1,79 @@
+import type { StoreLocation } from '../database/database-target';
+import { createCodec, type SecretCodec } from '../encryption/secret-codec';
+import { positiveInteger } from '../whole-number';
+import type { JsonValueLimits } from './json-value';
+import { KeyFingerprintCheck } from './key-fingerprint-check';
+import { NO_RETRY, retryPolicy, type RetryPolicy } from './retry-policy';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES, type SecretStoreOptions } from './secret-store-options';
+import { StoreTelemetry } from './telemetry';
+
+/** Shared by the stores of one transaction: whether that transaction is still running. */
+export interface TransactionScope {
+  open: boolean;
+}
+
+/** What createSecretStore opened for a store: it releases it on close, and says where it is. */
+export interface OwnedResources {
+  location: StoreLocation;
+  release?: () => Promise<void>;
+}
+
+/**
+ * Everything a SecretStore works with but its repository: the validated settings and the collaborators built
+ * from them once. A transaction's store gets the same codec, limits and key check, its own telemetry context,
+ * no retries, and the transaction's scope.
+ */
+export class StoreCore {
+  private constructor(
+    readonly codec: SecretCodec,
+    readonly limits: JsonValueLimits,
+    readonly telemetry: StoreTelemetry,
+    readonly retry: RetryPolicy,
+    readonly keyCheck: KeyFingerprintCheck,
+    readonly location: StoreLocation | undefined,
+    private release: (() => Promise<void>) | undefined,
+    /** Set on a transaction's store only. */
+    readonly scope: TransactionScope | undefined,
+  ) {}
+
+  /** Validates `options` once, at construction: every configuration error is thrown here. */
+  static fromOptions(options: SecretStoreOptions, owned?: OwnedResources): StoreCore {
+    const codec = createCodec(options.encryption);
+    const limits: JsonValueLimits = {
+      maxValueBytes: positiveInteger('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES),
+      maxDepth: positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
+      jsonbStrings: codec.storesPlainJson,
+    };
+    return new StoreCore(
+      codec,
+      limits,
+      StoreTelemetry.create(options.telemetry, options.logger),
+      retryPolicy(options.retry),
+      new KeyFingerprintCheck(codec.keyFingerprints, codec.activeKeyId),
+      owned?.location,
+      owned?.release,
+      undefined,
+    );
+  }
+
+  forTransaction(telemetry: StoreTelemetry, scope: TransactionScope): StoreCore {
+    const { codec, limits, keyCheck, location } = this;
+    return new StoreCore(codec, limits, telemetry, NO_RETRY, keyCheck, location, undefined, scope);
+  }
+
+  get inTransaction(): boolean {
+    return this.scope !== undefined;
+  }
+
+  /** A transaction's store whose transaction has ended. */
+  get closed(): boolean {
+    return this.scope !== undefined && !this.scope.open;
+  }
+
+  /** Releases what the store owns, once; a handle the application passed in is never among it. */
+  async releaseOwned(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    await release?.();
+  }
+}
