@@ -3,138 +3,39 @@
  * temporary data folder (embedded PGlite) and an environment without DATABASE_URL, PG* or SECRETSTORE_*,
  * so that it runs on a bare machine. When the harness has a PostgreSQL server, one round trip runs there too.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { createScratchDatabase } from '../../scripts/scratch-database';
+import { generateEncryptionKey } from '../../src';
 import { HARNESS_SERVER_VARIABLE } from '../harness/mode';
+import { useCliFolder } from '../support/cli-folder';
+import {
+  CANARY,
+  expectErrorLine,
+  expectJson,
+  expectJsonError,
+  expectNoSecretIn,
+  expectOk,
+  ISO_TIME,
+  SHORT_CANARY,
+  TABLE_TIME,
+  DEVELOPMENT_KEY_WARNING,
+  type CliRun,
+  type Json,
+} from '../support/cli-output';
+import { spawnSecretstore, type CliProcessOptions } from '../support/cli-process';
+import { MIGRATIONS, TESTDATA_FILE, testdata } from '../support/repository-files';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const TESTDATA = path.join(REPO_ROOT, 'testdata', 'secrets.json');
-const MIGRATIONS = readdirSync(path.join(REPO_ROOT, 'migrations'))
-  .filter((name) => name.endsWith('.sql'))
-  .sort();
 const TIMEOUT = 60_000;
 const ANY_STRING = expect.any(String) as unknown;
-/** A time in a human table: ISO 8601 to the second. */
-const TABLE_TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown;
-const ISO_TIME = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown;
 
-type Json = Record<string, unknown>;
-const testdata = JSON.parse(readFileSync(TESTDATA, 'utf8')) as Record<string, Json>;
-
-/** Every secret value the tests write: none may ever appear on stderr. */
-const CANARY = `canary-${randomBytes(8).toString('hex')}`;
-/** Short enough that JSON.parse's own message would quote all of it. */
-const SHORT_CANARY = `pw${randomBytes(3).toString('hex')}`;
-const SECRET_VALUES = [
-  CANARY,
-  SHORT_CANARY,
-  String(testdata['oauth.github'].client_secret),
-  String(testdata['database.postgres'].password),
-  String(testdata['api.external'].api_key),
-];
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface CliOptions {
-  /** Variables added to the clean environment. */
-  env?: Record<string, string>;
-  /** Written to stdin; stdin is closed either way. */
-  input?: string;
-}
-
-/** The environment of a bare machine: no server, no keyring, no data folder chosen. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !/^(DATABASE_URL|PG[A-Z]*|SECRETSTORE_.*|TEST_DATABASE.*|NODE_OPTIONS)$/.test(name),
-  ),
-);
-
-function cli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...cleanEnv, ...options.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-const KEY_WARNING = /^secretstore: generated a development encryption key in [^\n]+\n$/;
-
-/** The JSON of a successful run, which printed nothing on stderr but, on first use of a data folder, the key warning. */
-function parseStdout(run: CliRun, { firstUse = false } = {}): Json {
-  if (firstUse) expect(run.stderr).toMatch(KEY_WARNING);
-  else expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as Json;
-}
-
-function expectNoSecretIn(text: string): void {
-  for (const value of SECRET_VALUES) expect(text).not.toContain(value);
-}
-
-/** A failure in human mode: the exit code, nothing on stdout, one `secretstore: … (CODE)` line, no stack. */
-function expectErrorLine(run: CliRun, exitCode: number, code: string): string {
-  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: exitCode, stdout: '' });
-  expect(run.stderr).toMatch(new RegExp(`^secretstore: [^\\n]+ \\(${code}\\)\\n$`));
-  expectNoSecretIn(run.stderr);
-  return run.stderr;
-}
-
-/** A failure in --json mode: nothing on stdout, one JSON line on stderr. */
-function expectJsonError(run: CliRun, exitCode: number, code: string): { code: string; message: string } {
-  expect({ code: run.code, stdout: run.stdout }).toEqual({ code: exitCode, stdout: '' });
-  expect(run.stderr.endsWith('\n') && run.stderr.indexOf('\n') === run.stderr.length - 1).toBe(true);
-  const { error } = JSON.parse(run.stderr) as { error: { code: string; message: string } };
-  expect(error.code).toBe(code);
-  expectNoSecretIn(run.stderr);
-  return error;
-}
-
-let workDir: string;
-let dataDir: string;
-beforeEach(() => {
-  workDir = mkdtempSync(path.join(tmpdir(), 'secretstore-cli-'));
-  dataDir = path.join(workDir, 'data');
-});
-afterEach(() => rmSync(workDir, { recursive: true, force: true }));
+const folder = useCliFolder('secretstore-cli-');
 
 /** Runs the CLI on this test's data folder. */
-const inDataDir = (args: readonly string[], options?: CliOptions): Promise<CliRun> =>
-  cli(['--data-dir', dataDir, ...args], options);
-
-function writeJson(name: string, value: unknown): string {
-  const file = path.join(workDir, name);
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
-
-const newKey = (): string => randomBytes(32).toString('base64');
+const inDataDir = (args: readonly string[], options?: CliProcessOptions): Promise<CliRun> =>
+  spawnSecretstore(folder.inDataDir(...args), options);
 
 describe('secretstore keygen', () => {
   it(
@@ -146,18 +47,16 @@ describe('secretstore keygen', () => {
         inDataDir(['keygen', '--id', 'not a key id']),
       ]);
 
-      expect(human.stderr).toBe('');
-      expect(human.code).toBe(0);
-      const [, humanKey] = /^k1:([A-Za-z0-9+/]{43}=)\n$/.exec(human.stdout) ?? [];
+      const [, humanKey] = /^k1:([A-Za-z0-9+/]{43}=)\n$/.exec(expectOk(human, 'silent')) ?? [];
       expect(Buffer.from(humanKey, 'base64')).toHaveLength(32);
 
-      const generated = parseStdout(json);
+      const generated = expectJson(json, 'silent');
       expect(generated).toEqual({ id: 'k7', key: ANY_STRING, entry: `k7:${String(generated.key)}` });
       expect(Buffer.from(String(generated.key), 'base64')).toHaveLength(32);
       expect(generated.key).not.toBe(humanKey);
 
       expect(expectErrorLine(badId, 2, 'USAGE')).toContain('--id');
-      expect(existsSync(dataDir)).toBe(false);
+      expect(existsSync(folder.dataDir)).toBe(false);
     },
     TIMEOUT,
   );
@@ -167,7 +66,7 @@ describe('help', () => {
   it(
     'documents the exit codes, on stdout, with exit 0',
     async () => {
-      const help = await cli(['--help']);
+      const help = await spawnSecretstore(['--help']);
       expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
       expect(help.stdout).toMatch(/^Usage: secretstore /);
       for (const code of [
@@ -189,7 +88,7 @@ describe('usage errors', () => {
   it(
     'exit 2 with one line on stderr, before any database is opened, never echoing the input',
     async () => {
-      const file = writeJson('value.json', { token: CANARY });
+      const file = folder.writeJson('value.json', { token: CANARY });
       const [unknown, missing, invalid, both, invalidJsonMode] = await Promise.all([
         inDataDir(['frobnicate']),
         inDataDir(['get']),
@@ -204,7 +103,7 @@ describe('usage errors', () => {
       expect(expectJsonError(invalidJsonMode, 2, 'INVALID_JSON').message).toBe(
         'the value on stdin is not valid JSON at line 1, column 1',
       );
-      expect(existsSync(dataDir)).toBe(false);
+      expect(existsSync(folder.dataDir)).toBe(false);
     },
     TIMEOUT,
   );
@@ -214,13 +113,15 @@ describe('configuration and database errors', () => {
   it(
     'refuses a server without a keyring (3) before connecting, reports an unreachable one (4), and a bad keyring (3)',
     async () => {
-      const keyring = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}` };
+      const keyring = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${generateEncryptionKey()}` };
       const shortKey = randomBytes(16).toString('base64');
       const [noKeyring, unreachable, migrateUnreachable, badKeyring] = await Promise.all([
-        cli(['--json', '--database-url', 'postgres://127.0.0.1:1/x', 'list']),
-        cli(['--database-url', `postgres://app:${CANARY}@127.0.0.1:1/x`, 'get', 'oauth.github'], { env: keyring }),
+        spawnSecretstore(['--json', '--database-url', 'postgres://127.0.0.1:1/x', 'list']),
+        spawnSecretstore(['--database-url', `postgres://app:${CANARY}@127.0.0.1:1/x`, 'get', 'oauth.github'], {
+          env: keyring,
+        }),
         // Migrations need no keyring: this one gets as far as connecting.
-        cli(['--database-url', 'postgres://127.0.0.1:1/x', 'migrate']),
+        spawnSecretstore(['--database-url', 'postgres://127.0.0.1:1/x', 'migrate']),
         inDataDir(['list'], { env: { SECRETSTORE_ENCRYPTION_KEYS: `k1:${shortKey}` } }),
       ]);
 
@@ -231,7 +132,7 @@ describe('configuration and database errors', () => {
       const badKeyringLine = expectErrorLine(badKeyring, 3, 'INVALID_CONFIGURATION');
       expect(badKeyringLine).toContain('SECRETSTORE_ENCRYPTION_KEYS');
       expect(badKeyringLine).not.toContain(shortKey);
-      expect(existsSync(dataDir)).toBe(false);
+      expect(existsSync(folder.dataDir)).toBe(false);
     },
     TIMEOUT,
   );
@@ -243,9 +144,9 @@ describe('set and get', () => {
     async () => {
       const github = { client_id: 'Iv1.abc', client_secret: CANARY, scopes: ['repo'] };
       const first = await inDataDir(['--json', 'set', 'oauth.github', JSON.stringify(github)]);
-      const keyFile = path.join(dataDir, 'encryption-keys');
+      const keyFile = path.join(folder.dataDir, 'encryption-keys');
       expect(first.code).toBe(0);
-      expect(first.stderr).toMatch(KEY_WARNING);
+      expect(first.stderr).toMatch(DEVELOPMENT_KEY_WARNING);
       expect(first.stderr).toContain(keyFile);
       const written = JSON.parse(first.stdout) as Json;
       expect(written).toEqual({ key: 'oauth.github', version: 1, updatedAt: ISO_TIME });
@@ -258,20 +159,26 @@ describe('set and get', () => {
       const read = await inDataDir(['--json', 'get', 'oauth.github'], {
         env: { DATABASE_URL: 'postgres://127.0.0.1:1/unused' },
       });
-      expect(parseStdout(read)).toEqual({ key: 'oauth.github', value: github });
+      expect(expectJson(read, 'silent')).toEqual({ key: 'oauth.github', value: github });
       expect(readFileSync(keyFile, 'utf8')).toBe(keySpec);
 
       const pretty = await inDataDir(['get', 'oauth.github']);
       expect(pretty).toEqual({ code: 0, stdout: `${JSON.stringify(github, null, 2)}\n`, stderr: '' });
 
       const fromFile = { ...github, scopes: ['repo', 'read:user'] };
-      const replaced = await inDataDir(['--json', 'set', 'oauth.github', '--file', writeJson('github.json', fromFile)]);
-      expect(parseStdout(replaced)).toMatchObject({ key: 'oauth.github', version: 2 });
+      const replaced = await inDataDir([
+        '--json',
+        'set',
+        'oauth.github',
+        '--file',
+        folder.writeJson('github.json', fromFile),
+      ]);
+      expect(expectJson(replaced, 'silent')).toMatchObject({ key: 'oauth.github', version: 2 });
 
       const fromStdin = await inDataDir(['set', 'api.partner'], { input: `[{"api_key": "${CANARY}"}]\n` });
       expect(fromStdin).toEqual({ code: 0, stdout: 'key      api.partner\nversion  1\n', stderr: '' });
 
-      const both = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      const both = expectJson(await inDataDir(['--json', 'list', '--values']), 'silent');
       expect(both.secrets).toEqual([
         expect.objectContaining({ key: 'api.partner', version: 1, value: [{ api_key: CANARY }] }),
         expect.objectContaining({ key: 'oauth.github', version: 2, value: fromFile }),
@@ -282,9 +189,7 @@ describe('set and get', () => {
       const notAnObject = await inDataDir(['set', 'oauth.github', '42']);
       expect(expectErrorLine(notAnObject, 2, 'INVALID_SECRET_VALUE')).toContain('"oauth.github"');
       const missing = await inDataDir(['get', 'oauth.gitlab']);
-      expect(expectErrorLine(missing, 1, 'SECRET_NOT_FOUND')).toBe(
-        'secretstore: Secret "oauth.gitlab" was not found (SECRET_NOT_FOUND)\n',
-      );
+      expect(expectErrorLine(missing, 1, 'SECRET_NOT_FOUND')).toBe('Secret "oauth.gitlab" was not found');
     },
     TIMEOUT,
   );
@@ -294,7 +199,7 @@ describe('list and delete', () => {
   it(
     'list prints an aligned table without values unless --values; delete of a missing key exits 1',
     async () => {
-      expect((await inDataDir(['import', TESTDATA])).code).toBe(0);
+      expect((await inDataDir(['import', TESTDATA_FILE])).code).toBe(0);
 
       const table = await inDataDir(['list']);
       expect(table.code).toBe(0);
@@ -320,7 +225,7 @@ describe('list and delete', () => {
         /^KEY {2,}VERSION {2,}UPDATED {2,}VALUE\noauth\.github {2,}1 {2,}\S+ {2,}\{.*\}\n$/,
       );
       expect(withValues.stdout).toContain(JSON.stringify(testdata['oauth.github']));
-      expect(parseStdout(underPrefix)).toEqual({
+      expect(expectJson(underPrefix, 'silent')).toEqual({
         prefix: 'api.',
         secrets: [
           {
@@ -334,7 +239,7 @@ describe('list and delete', () => {
         ],
       });
 
-      expect(parseStdout(await inDataDir(['--json', 'delete', 'api.external']))).toEqual({
+      expect(expectJson(await inDataDir(['--json', 'delete', 'api.external']), 'silent')).toEqual({
         key: 'api.external',
         deleted: true,
       });
@@ -351,7 +256,7 @@ describe('import', () => {
   it(
     'dry-runs without writing, then imports all or nothing in one transaction',
     async () => {
-      const dryRun = parseStdout(await inDataDir(['--json', 'import', TESTDATA, '--dry-run']), { firstUse: true });
+      const dryRun = expectJson(await inDataDir(['--json', 'import', TESTDATA_FILE, '--dry-run']), 'warned');
       expect(dryRun).toEqual({
         dryRun: true,
         secrets: Object.keys(testdata).map((key) => ({ key, action: 'created' })),
@@ -359,11 +264,11 @@ describe('import', () => {
         updated: 0,
         unchanged: 0,
       });
-      expect(parseStdout(await inDataDir(['--json', 'list']))).toEqual({ prefix: '', secrets: [] });
+      expect(expectJson(await inDataDir(['--json', 'list']), 'silent')).toEqual({ prefix: '', secrets: [] });
 
-      const imported = parseStdout(await inDataDir(['--json', 'import', TESTDATA]));
+      const imported = expectJson(await inDataDir(['--json', 'import', TESTDATA_FILE]), 'silent');
       expect(imported).toMatchObject({ dryRun: false, created: 3, updated: 0, unchanged: 0 });
-      const before = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      const before = expectJson(await inDataDir(['--json', 'list', '--values']), 'silent');
       expect(before.secrets).toEqual(
         Object.keys(testdata)
           .sort()
@@ -372,7 +277,7 @@ describe('import', () => {
 
       // Same members in another order is the same value: unchanged.
       const reordered = Object.fromEntries(Object.entries(testdata['database.postgres']).reverse());
-      const changes = writeJson('changes.json', {
+      const changes = folder.writeJson('changes.json', {
         'oauth.github': { ...testdata['oauth.github'], scopes: ['repo'] },
         'database.postgres': reordered,
         'webhook.signing': { secret: CANARY },
@@ -389,7 +294,7 @@ describe('import', () => {
       ]);
 
       // The last value is a number: the two writes before it are rolled back with it.
-      const invalid = writeJson('invalid.json', {
+      const invalid = folder.writeJson('invalid.json', {
         'webhook.signing': { secret: CANARY },
         'oauth.github': { ...testdata['oauth.github'], scopes: [] },
         'zz.last': 7,
@@ -397,7 +302,7 @@ describe('import', () => {
       const failed = await inDataDir(['import', invalid]);
       expect(expectErrorLine(failed, 2, 'INVALID_SECRET_VALUE')).toContain('"zz.last"');
 
-      expect(parseStdout(await inDataDir(['--json', 'list', '--values']))).toEqual(before);
+      expect(expectJson(await inDataDir(['--json', 'list', '--values']), 'silent')).toEqual(before);
     },
     TIMEOUT,
   );
@@ -407,32 +312,35 @@ describe('migrate, rotate-keys and status', () => {
   it(
     'migrate makes a new folder with its development key; rotation moves every secret to the new active key',
     async () => {
-      const migrated = parseStdout(await inDataDir(['--json', 'migrate']), { firstUse: true });
+      const migrated = expectJson(await inDataDir(['--json', 'migrate']), 'warned');
       expect(migrated).toEqual({
-        database: { kind: 'embedded', description: dataDir },
+        database: { kind: 'embedded', description: folder.dataDir },
         applied: MIGRATIONS,
         alreadyApplied: [],
         unknown: [],
       });
       // A database is never made without the key its secrets will need.
-      expect(readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8')).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
+      expect(readFileSync(path.join(folder.dataDir, 'encryption-keys'), 'utf8')).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
       const again = await inDataDir(['migrate']);
       expect(again.stdout).toBe(
-        `database         ${dataDir} (embedded)\napplied          none\nalready applied  ${MIGRATIONS.join(', ')}\n`,
+        `database         ${folder.dataDir} (embedded)\napplied          none\nalready applied  ${MIGRATIONS.join(', ')}\n`,
       );
 
-      expect((await inDataDir(['import', TESTDATA])).code).toBe(0);
-      const devKey = readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8').trim();
+      expect((await inDataDir(['import', TESTDATA_FILE])).code).toBe(0);
+      const devKey = readFileSync(path.join(folder.dataDir, 'encryption-keys'), 'utf8').trim();
       expect(devKey).toMatch(/^dev:/);
-      const k2 = newKey();
+      const k2 = generateEncryptionKey();
       const rotating = { SECRETSTORE_ENCRYPTION_KEYS: `k2:${k2},${devKey}` };
 
-      const rotated = parseStdout(await inDataDir(['--json', 'rotate-keys', '--batch-size', '2'], { env: rotating }));
+      const rotated = expectJson(
+        await inDataDir(['--json', 'rotate-keys', '--batch-size', '2'], { env: rotating }),
+        'silent',
+      );
       expect(rotated).toEqual({ activeKeyId: 'k2', scanned: 3, reEncrypted: 3, skipped: 0, failed: [] });
 
-      const status = parseStdout(await inDataDir(['--json', 'status'], { env: rotating }));
+      const status = expectJson(await inDataDir(['--json', 'status'], { env: rotating }), 'silent');
       expect(status).toEqual({
-        database: { kind: 'embedded', description: dataDir, exists: true },
+        database: { kind: 'embedded', description: folder.dataDir, exists: true },
         migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
         keyring: {
           activeKeyId: 'k2',
@@ -450,7 +358,7 @@ describe('migrate, rotate-keys and status', () => {
 
       // The old key is no longer needed to read.
       const onlyK2 = { SECRETSTORE_ENCRYPTION_KEYS: `k2:${k2}` };
-      const read = parseStdout(await inDataDir(['--json', 'get', 'oauth.github'], { env: onlyK2 }));
+      const read = expectJson(await inDataDir(['--json', 'get', 'oauth.github'], { env: onlyK2 }), 'silent');
       expect(read.value).toEqual(testdata['oauth.github']);
 
       // With only the development key, status says k2 is missing from the keyring, and reads fail (5).
@@ -471,7 +379,7 @@ describe('migrate, rotate-keys and status', () => {
 });
 
 describe('the data folder and its key file', () => {
-  const keyFile = (): string => path.join(dataDir, 'encryption-keys');
+  const keyFile = (): string => path.join(folder.dataDir, 'encryption-keys');
 
   it(
     'a lost key file is an error (3) where the folder holds a database: no new key under its id; restored, it reads again',
@@ -488,8 +396,10 @@ describe('the data folder and its key file', () => {
       }
 
       writeFileSync(keyFile(), original, { mode: 0o600 });
-      expect(parseStdout(await inDataDir(['--json', 'get', 'a']))).toEqual({ key: 'a', value: { x: 1 } });
-      expect(parseStdout(await inDataDir(['--json', 'list']))).toMatchObject({ secrets: [{ key: 'a', keyId: 'dev' }] });
+      expect(expectJson(await inDataDir(['--json', 'get', 'a']), 'silent')).toEqual({ key: 'a', value: { x: 1 } });
+      expect(expectJson(await inDataDir(['--json', 'list']), 'silent')).toMatchObject({
+        secrets: [{ key: 'a', keyId: 'dev' }],
+      });
     },
     TIMEOUT,
   );
@@ -497,9 +407,9 @@ describe('the data folder and its key file', () => {
   it(
     'an empty key file, as a crash while writing it leaves, is replaced where there is no database and refused where there is',
     async () => {
-      mkdirSync(dataDir, { mode: 0o700 });
+      mkdirSync(folder.dataDir, { mode: 0o700 });
       writeFileSync(keyFile(), '', { mode: 0o600 });
-      const first = parseStdout(await inDataDir(['--json', 'set', 'a', '{"x":1}']), { firstUse: true });
+      const first = expectJson(await inDataDir(['--json', 'set', 'a', '{"x":1}']), 'warned');
       expect(first).toMatchObject({ key: 'a', version: 1 });
       expect(readFileSync(keyFile(), 'utf8')).toMatch(/^dev:[A-Za-z0-9+/]{43}=\n$/);
 
@@ -516,9 +426,9 @@ describe('the data folder and its key file', () => {
     async () => {
       const runs = await Promise.all(['k1', 'k2', 'k3'].map((key) => inDataDir(['set', key, `{"key":"${key}"}`])));
       expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
-      expect(runs.map((run) => run.stderr).join('')).toMatch(KEY_WARNING);
+      expect(runs.map((run) => run.stderr).join('')).toMatch(DEVELOPMENT_KEY_WARNING);
 
-      const listed = parseStdout(await inDataDir(['--json', 'list', '--values']));
+      const listed = expectJson(await inDataDir(['--json', 'list', '--values']), 'silent');
       expect(listed.secrets).toEqual(
         ['k1', 'k2', 'k3'].map((key): unknown => expect.objectContaining({ key, keyId: 'dev', value: { key } })),
       );
@@ -533,16 +443,16 @@ describe('the data folder and its key file', () => {
       expect((await inDataDir(['set', 'oauth.github', JSON.stringify(value)])).code).toBe(0);
       const serverEnv = {
         DATABASE_URL: 'postgres://127.0.0.1:1/server',
-        SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}`,
+        SECRETSTORE_ENCRYPTION_KEYS: `k1:${generateEncryptionKey()}`,
       };
 
-      const listed = parseStdout(await inDataDir(['--json', 'list', '--values'], { env: serverEnv }));
+      const listed = expectJson(await inDataDir(['--json', 'list', '--values'], { env: serverEnv }), 'silent');
       expect(listed.secrets).toEqual([expect.objectContaining({ key: 'oauth.github', keyId: 'dev', value })]);
 
       // The same id with another key is refused, naming the id and never the key.
-      const otherDev = newKey();
+      const otherDev = generateEncryptionKey();
       const conflict = await inDataDir(['list', '--values'], {
-        env: { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()},dev:${otherDev}` },
+        env: { SECRETSTORE_ENCRYPTION_KEYS: `k1:${generateEncryptionKey()},dev:${otherDev}` },
       });
       const line = expectErrorLine(conflict, 3, 'INVALID_CONFIGURATION');
       expect(line).toContain('key id "dev" is also in');
@@ -555,41 +465,39 @@ describe('the data folder and its key file', () => {
     'status, get and list where there is no store create nothing: status says so, get exits 1, list lists none',
     async () => {
       // SECRETSTORE_DATA_DIR, as ./.secretstore would be chosen: no flag.
-      const here = { env: { SECRETSTORE_DATA_DIR: dataDir } };
+      const here = { env: { SECRETSTORE_DATA_DIR: folder.dataDir } };
       for (const existing of [false, true]) {
-        if (existing) mkdirSync(dataDir, { mode: 0o700 });
+        if (existing) mkdirSync(folder.dataDir, { mode: 0o700 });
         const [human, json, get, list, listJson] = await Promise.all([
-          cli(['status'], here),
-          cli(['--json', 'status'], here),
-          cli(['get', 'oauth.github'], here),
-          cli(['list', '--values'], here),
-          cli(['--json', 'list'], here),
+          spawnSecretstore(['status'], here),
+          spawnSecretstore(['--json', 'status'], here),
+          spawnSecretstore(['get', 'oauth.github'], here),
+          spawnSecretstore(['list', '--values'], here),
+          spawnSecretstore(['--json', 'list'], here),
         ]);
         expect(human).toEqual({
           code: 0,
-          stdout: `database  ${dataDir} (embedded)\nstore     none yet: set, import or migrate creates one here\n`,
+          stdout: `database  ${folder.dataDir} (embedded)\nstore     none yet: set, import or migrate creates one here\n`,
           stderr: '',
         });
-        expect(parseStdout(json)).toEqual({
-          database: { kind: 'embedded', description: dataDir, exists: false },
+        expect(expectJson(json, 'silent')).toEqual({
+          database: { kind: 'embedded', description: folder.dataDir, exists: false },
           migrations: null,
           keyring: null,
           keysInUse: null,
           allKeysInKeyring: false,
         });
-        expect(expectErrorLine(get, 1, 'SECRET_NOT_FOUND')).toBe(
-          'secretstore: Secret "oauth.github" was not found (SECRET_NOT_FOUND)\n',
-        );
+        expect(expectErrorLine(get, 1, 'SECRET_NOT_FOUND')).toBe('Secret "oauth.github" was not found');
         expect(list).toEqual({ code: 0, stdout: 'no secrets\n', stderr: '' });
-        expect(parseStdout(listJson)).toEqual({ prefix: '', secrets: [] });
-        expect(existing ? readdirSync(dataDir) : existsSync(dataDir)).toEqual(existing ? [] : false);
+        expect(expectJson(listJson, 'silent')).toEqual({ prefix: '', secrets: [] });
+        expect(existing ? readdirSync(folder.dataDir) : existsSync(folder.dataDir)).toEqual(existing ? [] : false);
       }
 
-      const emptyUrl = await cli(['list'], { env: { ...here.env, DATABASE_URL: '' } });
+      const emptyUrl = await spawnSecretstore(['list'], { env: { ...here.env, DATABASE_URL: '' } });
       expect(expectErrorLine(emptyUrl, 3, 'INVALID_CONFIGURATION')).toBe(
-        'secretstore: Invalid configuration DATABASE_URL: is empty (INVALID_CONFIGURATION)\n',
+        'Invalid configuration DATABASE_URL: is empty',
       );
-      expect(readdirSync(dataDir)).toEqual([]);
+      expect(readdirSync(folder.dataDir)).toEqual([]);
     },
     TIMEOUT,
   );
@@ -598,18 +506,18 @@ describe('the data folder and its key file', () => {
     'a folder and key file that others can reach are restricted to their owner, with a warning each; a correct folder draws none',
     async () => {
       expect((await inDataDir(['set', 'a', '{"x":1}'])).code).toBe(0);
-      expect(readFileSync(path.join(dataDir, '.gitignore'), 'utf8')).toBe('*\n');
-      chmodSync(dataDir, 0o755);
+      expect(readFileSync(path.join(folder.dataDir, '.gitignore'), 'utf8')).toBe('*\n');
+      chmodSync(folder.dataDir, 0o755);
       chmodSync(keyFile(), 0o644);
 
       const loose = await inDataDir(['get', 'a']);
       expect({ code: loose.code, stderr: loose.stderr }).toEqual({
         code: 0,
         stderr:
-          `secretstore: ${dataDir} was open to other users (mode 0755); restricted it to 0700\n` +
+          `secretstore: ${folder.dataDir} was open to other users (mode 0755); restricted it to 0700\n` +
           `secretstore: ${keyFile()} was open to other users (mode 0644); restricted it to 0600\n`,
       });
-      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(folder.dataDir).mode & 0o777).toBe(0o700);
       expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
 
       expect(await inDataDir(['get', 'a'])).toEqual({ code: 0, stdout: '{\n  "x": 1\n}\n', stderr: '' });
@@ -626,26 +534,26 @@ if (serverUrl) {
       async () => {
         const scratch = await createScratchDatabase(serverUrl, 'secretstore_cli');
         try {
-          const env = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${newKey()}` };
+          const env = { SECRETSTORE_ENCRYPTION_KEYS: `k1:${generateEncryptionKey()}` };
           const onServer = (args: readonly string[]): Promise<CliRun> =>
-            cli(['--json', '--database-url', scratch.url, ...args], { env });
+            spawnSecretstore(['--json', '--database-url', scratch.url, ...args], { env });
           const url = new URL(scratch.url);
           const database = { kind: 'server', description: `${url.hostname}:${url.port || '5432'}/${scratch.name}` };
 
           // Before migrating: what is pending, and no key usage to report yet.
-          expect(parseStdout(await onServer(['status']))).toMatchObject({
+          expect(expectJson(await onServer(['status']), 'silent')).toMatchObject({
             database,
             migrations: { applied: [], pending: MIGRATIONS },
             keysInUse: null,
           });
-          expect(parseStdout(await onServer(['migrate']))).toMatchObject({ database, applied: MIGRATIONS });
+          expect(expectJson(await onServer(['migrate']), 'silent')).toMatchObject({ database, applied: MIGRATIONS });
           const value = { token: CANARY };
-          expect(parseStdout(await onServer(['set', 'api.token', JSON.stringify(value)]))).toMatchObject({
+          expect(expectJson(await onServer(['set', 'api.token', JSON.stringify(value)]), 'silent')).toMatchObject({
             version: 1,
           });
-          expect(parseStdout(await onServer(['get', 'api.token']))).toEqual({ key: 'api.token', value });
+          expect(expectJson(await onServer(['get', 'api.token']), 'silent')).toEqual({ key: 'api.token', value });
           const status = await onServer(['status']);
-          expect(parseStdout(status)).toMatchObject({
+          expect(expectJson(status, 'silent')).toMatchObject({
             database,
             migrations: { pending: [] },
             keysInUse: [{ keyId: 'k1', secrets: 1, inKeyring: true }],

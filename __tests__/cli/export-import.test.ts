@@ -3,15 +3,14 @@
  * README's "moving to a server" steps do, with the server's keyring exported while the embedded folder is read.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-
 import { useTestDatabase } from '../harness/database';
-import { jsonErrorOf, jsonOf, secretstore } from '../support/cli-run';
+import { useCliFolder } from '../support/cli-folder';
+import { expectJson, expectJsonError } from '../support/cli-output';
+import { secretstore } from '../support/cli-run';
+import { startPGliteServer, type PGliteServer } from '../support/pglite-server';
 
 const TIMEOUT = 120_000;
 jest.setTimeout(TIMEOUT);
@@ -31,9 +30,8 @@ Object.defineProperty(secrets, '__proto__', {
   configurable: true,
 });
 
-let workDir: string;
-let dataDir: string;
-let pglite: { db: PGlite; server: PGLiteSocketServer } | undefined;
+const folder = useCliFolder('secretstore-export-');
+let pglite: PGliteServer | undefined;
 /** The server the secrets move to: this file's database on the harness server, or PGlite behind a socket. */
 let serverUrl: string;
 
@@ -43,37 +41,26 @@ beforeAll(async () => {
     serverUrl = url!;
     return;
   }
-  const db = await PGlite.create();
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
-  await server.start();
-  pglite = { db, server };
-  serverUrl = `postgres://postgres@${server.getServerConn()}/postgres`;
+  pglite = await startPGliteServer();
+  serverUrl = pglite.url;
 });
 
 afterAll(async () => {
-  await pglite?.server.stop();
-  await pglite?.db.close();
+  await pglite?.close();
 });
 
 beforeEach(async () => {
-  workDir = mkdtempSync(path.join(tmpdir(), 'secretstore-export-'));
-  dataDir = path.join(workDir, '.secretstore');
   await testDatabase().reset();
 });
-afterEach(() => rmSync(workDir, { recursive: true, force: true }));
 
-function importFile(value: unknown): string {
-  const file = path.join(workDir, 'import.json');
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
+const importFile = (value: unknown): string => folder.writeJson('import.json', value);
 
 describe('export', () => {
   it('prints what import reads, and a second import changes nothing', async () => {
     const file = importFile(secrets);
-    expect(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'import', file]))).toMatchObject({ created: 4 });
+    expect(expectJson(await secretstore(folder.inDataDir('--json', 'import', file)))).toMatchObject({ created: 4 });
 
-    const exported = await secretstore(['--data-dir', dataDir, 'export']);
+    const exported = await secretstore(folder.inDataDir('export'));
     expect(exported.code).toBe(0);
     const document = JSON.parse(exported.stdout) as Record<string, unknown>;
     expect(Object.keys(document)).toEqual(['__proto__', 'api.stripe', 'deep.list', 'oauth.github']);
@@ -86,7 +73,7 @@ describe('export', () => {
     );
 
     writeFileSync(file, exported.stdout);
-    expect(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'import', file]))).toMatchObject({
+    expect(expectJson(await secretstore(folder.inDataDir('--json', 'import', file)))).toMatchObject({
       created: 0,
       updated: 0,
       unchanged: 4,
@@ -94,32 +81,27 @@ describe('export', () => {
   });
 
   it('exports only a prefix, into a new file of mode 0600, and never over a file that exists', async () => {
-    await secretstore(['--data-dir', dataDir, 'import', importFile(secrets)]);
-    const out = path.join(workDir, 'out.json');
+    await secretstore(folder.inDataDir('import', importFile(secrets)));
+    const out = folder.join('out.json');
 
-    expect(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'export', 'oauth.', '--file', out]))).toEqual({
+    expect(expectJson(await secretstore(folder.inDataDir('--json', 'export', 'oauth.', '--file', out)))).toEqual({
       file: out,
       exported: 1,
     });
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ 'oauth.github': secrets['oauth.github'] });
 
-    const refused = jsonErrorOf(await secretstore(['--data-dir', dataDir, '--json', 'export', '--file', out]));
-    expect(refused).toMatchObject({ exitCode: 2, code: 'OUTPUT_EXISTS' });
+    expectJsonError(await secretstore(folder.inDataDir('--json', 'export', '--file', out)), 2, 'OUTPUT_EXISTS');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ 'oauth.github': secrets['oauth.github'] });
   });
 });
 
 describe('where there is no store', () => {
   it('export prints {} and delete exits 1, creating nothing', async () => {
-    expect(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'export']))).toEqual({});
-    const deleted = jsonErrorOf(await secretstore(['--data-dir', dataDir, '--json', 'delete', 'a']));
-    expect(deleted).toMatchObject({ exitCode: 1, code: 'SECRET_NOT_FOUND' });
-    expect(jsonErrorOf(await secretstore(['--data-dir', dataDir, '--json', 'delete', ' a']))).toMatchObject({
-      exitCode: 2,
-      code: 'INVALID_SECRET_KEY',
-    });
-    expect(existsSync(dataDir)).toBe(false);
+    expect(expectJson(await secretstore(folder.inDataDir('--json', 'export')))).toEqual({});
+    expectJsonError(await secretstore(folder.inDataDir('--json', 'delete', 'a')), 1, 'SECRET_NOT_FOUND');
+    expectJsonError(await secretstore(folder.inDataDir('--json', 'delete', ' a')), 2, 'INVALID_SECRET_KEY');
+    expect(existsSync(folder.dataDir)).toBe(false);
   });
 });
 
@@ -127,36 +109,36 @@ describe('moving from the embedded database to a server', () => {
   it('works as the README says: keyring exported, the folder exported, the server imported', async () => {
     // Development on the embedded database, with its generated key.
     for (const [key, value] of Object.entries(secrets)) {
-      const set = await secretstore(['--data-dir', dataDir, 'set', key, JSON.stringify(value)]);
+      const set = await secretstore(folder.inDataDir('set', key, JSON.stringify(value)));
       expect(set.code).toBe(0);
     }
-    const keyFile = path.join(dataDir, 'encryption-keys');
+    const keyFile = path.join(folder.dataDir, 'encryption-keys');
     expect(existsSync(keyFile)).toBe(true);
 
     // The server's keyring is exported for every later command; the folder's own key still reads its rows.
     const env = { SECRETSTORE_ENCRYPTION_KEYS: serverKeyring, DATABASE_URL: serverUrl };
-    expect(jsonOf(await secretstore(['--json', 'migrate'], { env }))).toMatchObject({ unknown: [] });
-    const listed = jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'list', '--values'], { env })) as {
+    expect(expectJson(await secretstore(['--json', 'migrate'], { env }))).toMatchObject({ unknown: [] });
+    const listed = expectJson(await secretstore(folder.inDataDir('--json', 'list', '--values'), { env })) as {
       secrets: { key: string; keyId: string }[];
     };
     expect(listed.secrets.map((secret) => secret.keyId)).toEqual(['dev', 'dev', 'dev', 'dev']);
 
-    const file = path.join(workDir, 'secrets.json');
-    expect(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'export', '--file', file], { env }))).toEqual({
+    const file = folder.join('secrets.json');
+    expect(expectJson(await secretstore(folder.inDataDir('--json', 'export', '--file', file), { env }))).toEqual({
       file,
       exported: 4,
     });
-    expect(jsonOf(await secretstore(['--json', 'import', '--dry-run', file], { env }))).toMatchObject({
+    expect(expectJson(await secretstore(['--json', 'import', '--dry-run', file], { env }))).toMatchObject({
       dryRun: true,
       created: 4,
     });
-    expect(jsonOf(await secretstore(['--json', 'import', file], { env }))).toMatchObject({ created: 4 });
+    expect(expectJson(await secretstore(['--json', 'import', file], { env }))).toMatchObject({ created: 4 });
 
-    const onServer = jsonOf(await secretstore(['--json', 'export'], { env }));
+    const onServer = expectJson(await secretstore(['--json', 'export'], { env }));
     expect(JSON.stringify(onServer)).toBe(
-      JSON.stringify(jsonOf(await secretstore(['--data-dir', dataDir, '--json', 'export'], { env }))),
+      JSON.stringify(expectJson(await secretstore(folder.inDataDir('--json', 'export'), { env }))),
     );
-    const status = jsonOf(await secretstore(['--json', 'status'], { env })) as {
+    const status = expectJson(await secretstore(['--json', 'status'], { env })) as {
       keysInUse: { keyId: string; secrets: number }[];
     };
     expect(status.keysInUse).toEqual([expect.objectContaining({ keyId: 'k1', secrets: 4 })]);

@@ -3,23 +3,13 @@
  * under the same id once a database depends on it, published atomically), the keyring it adds to
  * SECRETSTORE_ENCRYPTION_KEYS, opening only a store that exists, and the permissions of the folder and key.
  */
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { anyJson, createSecretStore, generateEncryptionKey, type SecretStoreLogger } from '../../src';
 import { loadEmbeddedKeyring } from '../../src/encryption/development-key';
-import { rejectionOf } from '../unit/rejection-of';
+import { rejectionOf } from '../support/errors';
+import { useTemporaryFolder } from '../support/temporary-folder';
 
 // Each opening of PGlite on disk takes seconds, more beside other test files.
 jest.setTimeout(60_000);
@@ -27,15 +17,13 @@ jest.setTimeout(60_000);
 const KEY_FILE_TEXT = /^dev:[A-Za-z0-9+/]{43}=\n$/;
 const GENERATED = /^secretstore: generated a development encryption key in /;
 
-let root: string;
+const root = useTemporaryFolder('secretstore-data-folder-');
 let dataDir: string;
 let keyFile: string;
 beforeEach(() => {
-  root = mkdtempSync(path.join(tmpdir(), 'secretstore-data-folder-'));
-  dataDir = path.join(root, 'data');
+  dataDir = root.join('data');
   keyFile = path.join(dataDir, 'encryption-keys');
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** A logger that keeps its warnings, so that a test sees each one (and that there is no other). */
 function collectingLogger(): { logger: SecretStoreLogger; warnings: string[] } {
@@ -219,7 +207,7 @@ describe('createSecretStore({ createIfMissing: false })', () => {
   });
 
   it('names a data folder under a file as a configuration error', async () => {
-    const file = path.join(root, 'a-file');
+    const file = root.join('a-file');
     writeFileSync(file, '');
     const error = await rejectionOf(
       createSecretStore({ dataDir: path.join(file, 'data'), env: {}, createIfMissing: false }),
@@ -307,6 +295,6 @@ describe('variables of this package that are set but empty', () => {
       expect(error).toMatchObject({ code: 'INVALID_CONFIGURATION', setting: name });
       expect((error as Error).message).toBe(`Invalid configuration ${name}: is empty`);
     }
-    expect(readdirSync(root)).toEqual([]);
+    expect(readdirSync(root.path)).toEqual([]);
   });
 });

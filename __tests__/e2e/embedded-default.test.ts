@@ -1,27 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { z } from 'zod';
 
 import { createSecretStore, generateEncryptionKey, type SecretStoreLogger } from '../../src';
 import { openEmbeddedDatabase } from '../../src/database/embedded';
-import { storeLocation } from '../../src/secretstore/create';
+import { useTemporaryFolder } from '../support/temporary-folder';
 
 const Token = z.object({ token: z.string() });
 
 // Each test creates and opens a PGlite database on disk: a few seconds alone, more beside other test files.
 jest.setTimeout(60_000);
 
+const folder = useTemporaryFolder('secretstore-embedded-');
+/** The test's data folder: the temporary folder itself, unless a test moves it inside. */
 let dataDir: string;
 beforeEach(() => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'secretstore-embedded-'));
+  dataDir = folder.path;
 });
-let root: string;
-beforeEach(() => {
-  root = dataDir;
-});
-afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function captureStderr(): { lines: string[]; restore(): void } {
   const lines: string[] = [];
@@ -39,7 +35,7 @@ describe('createSecretStore with no server configured', () => {
       // A folder that does not exist yet is created, owner-only.
       dataDir = path.join(dataDir, 'nested', 'store');
       const first = await createSecretStore({ env: { SECRETSTORE_DATA_DIR: dataDir } });
-      expect(storeLocation(first)).toEqual({ kind: 'embedded', description: dataDir });
+      expect(first.describe().location).toEqual({ kind: 'embedded', description: dataDir });
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       await first.setSecret('oauth.github', { token: 'persisted' });
       await first.close();

@@ -4,8 +4,7 @@
  * contender at a time, and removed only by its own holder.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 
@@ -14,20 +13,20 @@ import { z } from 'zod';
 import { createSecretStore } from '../../src';
 import { openEmbeddedDatabase } from '../../src/database/embedded';
 import { currentBootId, processStartTime } from '../../src/database/process-identity';
-import { killWorkers, startWorker } from './embedded-processes';
+import { useTemporaryFolder } from '../support/temporary-folder';
+import { killWorkers, startWorker } from '../support/worker-process';
 
 // Each test opens PGlite on disk (seconds each, more beside other test files) and starts node processes.
 jest.setTimeout(240_000);
 
+// Declared first, so that the workers are gone before their folder is removed.
+afterEach(killWorkers);
+const folder = useTemporaryFolder('secretstore-lock-');
 let dataDir: string;
 let lockPath: string;
 beforeEach(() => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'secretstore-lock-'));
+  dataDir = folder.path;
   lockPath = path.join(dataDir, 'lock');
-});
-afterEach(async () => {
-  await killWorkers();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A lock as a holder writes it: its PID on the first line, the rest of its record as JSON on the second. */

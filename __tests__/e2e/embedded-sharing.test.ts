@@ -3,7 +3,7 @@
  * while the holder lives, their transactions and the holder's own stay isolated from each other, a client
  * that disconnects mid-transaction gives the session back, and a holder that goes away is reported.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -11,23 +11,20 @@ import { Client } from 'pg';
 import { z } from 'zod';
 
 import { createSecretStore } from '../../src';
+import type { Database } from '../../src/database/database';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded';
-import type { Database } from '../../src/database/queryable';
-import { cli, killWorkers, startWorker, type Worker } from './embedded-processes';
+import { spawnSecretstore } from '../support/cli-process';
+import { useTemporaryFolder } from '../support/temporary-folder';
+import { killWorkers, startWorker, type Worker } from '../support/worker-process';
 
 // PGlite on disk takes seconds to open, more beside other test files; each test also starts node processes.
 jest.setTimeout(240_000);
 
 const HeldBy = z.object({ pid: z.number() });
 
-let root: string;
-beforeEach(() => {
-  root = mkdtempSync(path.join(tmpdir(), 'secretstore-sharing-'));
-});
-afterEach(async () => {
-  await killWorkers();
-  rmSync(root, { recursive: true, force: true });
-});
+// Declared first, so that the workers are gone before their folder is removed.
+afterEach(killWorkers);
+const root = useTemporaryFolder('secretstore-sharing-');
 
 /** The socket's owner-only mode, and the folder's: nobody else may connect. */
 function expectPrivateSocket(socketPath: string): void {
@@ -41,7 +38,7 @@ describe('a data folder held by another process', () => {
   let dataDir: string;
   let holder: Worker;
   beforeEach(async () => {
-    dataDir = path.join(root, 'data');
+    dataDir = root.join('data');
     holder = startWorker('hold', dataDir);
     await holder.waitFor('ready');
   });
@@ -62,19 +59,19 @@ describe('a data folder held by another process', () => {
     }
 
     const inFolder = ['--json', '--data-dir', dataDir];
-    const importFile = path.join(root, 'import.json');
+    const importFile = root.join('import.json');
     writeFileSync(importFile, JSON.stringify({ 'imported.one': { n: 1 }, 'imported.two': { n: 2 } }));
     const [got, set, imported] = await Promise.all([
-      cli([...inFolder, 'get', 'from.store']),
-      cli([...inFolder, 'set', 'from.cli', '{"n":3}']),
-      cli([...inFolder, 'import', importFile]),
+      spawnSecretstore([...inFolder, 'get', 'from.store']),
+      spawnSecretstore([...inFolder, 'set', 'from.cli', '{"n":3}']),
+      spawnSecretstore([...inFolder, 'import', importFile]),
     ]);
     for (const run of [got, set, imported])
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(got.stdout)).toEqual({ key: 'from.store', value: { pid: process.pid } });
     expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, updated: 0, unchanged: 0 });
 
-    const listed = await cli([...inFolder, 'list']);
+    const listed = await spawnSecretstore([...inFolder, 'list']);
     expect(listed.code).toBe(0);
     const keys = (JSON.parse(listed.stdout) as { secrets: { key: string }[] }).secrets.map((secret) => secret.key);
     expect(keys.sort()).toEqual(['from.cli', 'from.store', 'held.by', 'imported.one', 'imported.two']);
@@ -116,7 +113,7 @@ describe('the session a holder shares', () => {
   let dataDir: string;
   let holder: EmbeddedDatabase;
   beforeEach(async () => {
-    dataDir = path.join(root, 'data');
+    dataDir = root.join('data');
     mkdirSync(dataDir, { mode: 0o700 });
     holder = await openEmbeddedDatabase(dataDir);
     await holder.database.query('CREATE TABLE counter (n integer NOT NULL)');
@@ -174,7 +171,7 @@ describe('the session a holder shares', () => {
 
 describe('a data folder whose path is too long for a Unix socket', () => {
   it('is shared through a private socket under the OS temporary folder, removed when the holder closes', async () => {
-    const dataDir = path.join(root, 'a-folder-name-long-enough'.repeat(5), 'data');
+    const dataDir = root.join('a-folder-name-long-enough'.repeat(5), 'data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     expect(Buffer.byteLength(path.join(dataDir, '.s.PGSQL.5432'))).toBeGreaterThan(108);
 

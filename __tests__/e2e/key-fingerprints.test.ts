@@ -8,7 +8,7 @@ import {
   SecretStore,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { codeOf } from '../support/errors';
+import { codeOf, expectRejection } from '../support/errors';
 
 const testDatabase = useTestDatabase();
 const Token = z.object({ token: z.string() });
@@ -60,10 +60,9 @@ describe('key fingerprints: one key id never stands for two keys', () => {
       () => wrong.setSecrets([{ key: 'fp.c', value: { token: 'c' } }]),
       () => wrong.rotateEncryptionKeys(),
     ]) {
-      const error = await call().catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(EncryptionKeyMismatchError);
-      expect(error).toMatchObject({ code: 'ENCRYPTION_KEY_MISMATCH', keyId: 'k1' });
-      expect((error as Error).message).not.toContain(impostor);
+      const error = await expectRejection(call(), EncryptionKeyMismatchError, 'ENCRYPTION_KEY_MISMATCH');
+      expect(error).toMatchObject({ keyId: 'k1' });
+      expect(error.message).not.toContain(impostor);
     }
     expect(await table('secret_store')).toEqual(before);
     expect(await wrong.checkEncryptionKeys()).toEqual([{ keyId: 'k1', state: 'mismatched' }]);

@@ -2,7 +2,7 @@
  * Never leak: secret values and key material must not reach an error (message, stack, properties, cause),
  * a printed store or options object, the process's output, or the table in readable form.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 import type { StandardSchemaV1 } from '@standard-schema/spec';
@@ -18,7 +18,9 @@ import {
   type SecretStoreOptions,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { captureOutput } from './capture-output';
+import { captureOutput } from '../support/capture-output';
+import { triggerDevEnvelope } from '../support/envelopes';
+import { codeOf } from '../support/errors';
 
 const testDatabase = useTestDatabase();
 
@@ -91,12 +93,6 @@ function renderValue(value: unknown): string[] {
   return [inspect(value, { depth: 10, showHidden: true }), inspect(value), jsonOf(value), stringOf(value)];
 }
 
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  return error instanceof Error ? error.name : typeof error;
-}
-
 interface Outcome {
   what: string;
   code: string;
@@ -160,18 +156,6 @@ function repository(): PostgresSecretStoreRepository {
 
 function query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> {
   return testDatabase().database.query(text, values);
-}
-
-/** A trigger.dev version-2 row: AES-256-GCM under the legacy key, lowercase hex, no additional data. */
-function triggerDevEnvelope(plaintext: string): string {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', Buffer.from(legacyTriggerDevKey, 'utf8'), nonce);
-  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return JSON.stringify({
-    nonce: nonce.toString('hex'),
-    ciphertext: ciphertext.toString('hex'),
-    tag: cipher.getAuthTag().toString('hex'),
-  });
 }
 
 async function storedValue(key: string): Promise<Record<string, unknown>> {
@@ -411,7 +395,7 @@ async function driveStoredDataErrors(log: FailureLog): Promise<void> {
   // JSON.parse's own message would quote the decrypted text; the store's must not.
   await query(`INSERT INTO secret_store (key, value, encoding, key_id) VALUES ($1, $2::jsonb, 'triggerdev-v2', NULL)`, [
     'leak.triggerdev.text',
-    triggerDevEnvelope(`${marker()} is not JSON`),
+    JSON.stringify(triggerDevEnvelope(legacyTriggerDevKey, `${marker()} is not JSON`)),
   ]);
   await log.fails('decrypted text not JSON', 'SECRET_CORRUPT', () =>
     legacyStore.getSecret(Credentials, 'leak.triggerdev.text'),

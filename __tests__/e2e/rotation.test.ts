@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { Client } from 'pg';
 
 import {
-  createPool,
   DatabaseUnavailableError,
   generateEncryptionKey,
   parseEncryptionKeys,
@@ -16,6 +15,7 @@ import {
   SecretStore,
   type SecretStoreRepository,
 } from '../../src';
+import { createPool } from '../../src/database/pool';
 import { useTestDatabase } from '../harness/database';
 
 const testDatabase = useTestDatabase();

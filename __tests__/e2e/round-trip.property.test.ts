@@ -15,14 +15,10 @@ import { z } from 'zod';
 
 import {
   generateEncryptionKey,
+  InMemorySecretStoreRepository,
   parseEncryptionKeys,
   PostgresSecretStoreRepository,
   SecretStore,
-  type EncryptionUsage,
-  type KeyFingerprint,
-  type SecretRecord,
-  type SecretStoreRepository,
-  type StoredValue,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
 
@@ -35,126 +31,6 @@ const RUNS = {
 
 type Json = null | boolean | number | string | Json[] | { [name: string]: Json };
 type JsonContainer = Json[] | { [name: string]: Json };
-
-/** Compares as the "C" collation does: by code point (UTF-16 code unit order differs above U+FFFF). */
-function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a, (char) => char.codePointAt(0) as number);
-  const right = Array.from(b, (char) => char.codePointAt(0) as number);
-  for (let i = 0; i < Math.min(left.length, right.length); i++) {
-    if (left[i] !== right[i]) return left[i] - right[i];
-  }
-  return left.length - right.length;
-}
-
-/**
- * SecretStoreRepository over a Map: it keeps the StoredValue the store hands it, with the version and
- * timestamps a database row would carry. Not a mock: every method does what the interface says.
- */
-class InMemorySecretStoreRepository implements SecretStoreRepository {
-  private rows = new Map<string, SecretRecord>();
-  private fingerprints = new Map<string, string>();
-
-  private sorted(records: Iterable<SecretRecord>): SecretRecord[] {
-    return [...records].sort((a, b) => compareCodePoints(a.key, b.key)).map((record) => ({ ...record }));
-  }
-
-  async getSecret(key: string): Promise<SecretRecord | undefined> {
-    const record = this.rows.get(key);
-    return record && { ...record };
-  }
-
-  async getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
-    return this.sorted(new Set(keys.flatMap((key) => this.rows.get(key) ?? [])));
-  }
-
-  async listSecretsByPrefix(prefix: string): Promise<SecretRecord[]> {
-    return this.sorted([...this.rows.values()].filter((record) => record.key.startsWith(prefix)));
-  }
-
-  async upsertSecret(key: string, value: StoredValue): Promise<SecretRecord> {
-    const existing = this.rows.get(key);
-    const now = new Date();
-    const record: SecretRecord = {
-      key,
-      valueJson: value.valueJson,
-      encoding: value.encoding,
-      keyId: value.keyId,
-      version: existing ? existing.version + 1 : 1,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    this.rows.set(key, record);
-    return { ...record };
-  }
-
-  async listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]> {
-    const pending = [...this.rows.values()].filter(
-      (record) =>
-        compareCodePoints(record.key, afterKey) > 0 &&
-        (record.encoding !== 'aes-256-gcm' || record.keyId !== activeKeyId),
-    );
-    return this.sorted(pending).slice(0, limit);
-  }
-
-  async reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean> {
-    const existing = this.rows.get(key);
-    if (!existing || existing.version !== version) return false;
-    this.rows.set(key, { ...existing, valueJson: value.valueJson, encoding: value.encoding, keyId: value.keyId });
-    return true;
-  }
-
-  async deleteSecret(key: string): Promise<boolean> {
-    return this.rows.delete(key);
-  }
-
-  async writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<SecretRecord | undefined> {
-    if ((this.rows.get(key)?.version ?? 0) !== ifVersion) return undefined;
-    return this.upsertSecret(key, value);
-  }
-
-  async upsertSecrets(
-    entries: readonly { key: string; value: StoredValue }[],
-  ): Promise<{ key: string; version: number }[]> {
-    const written: { key: string; version: number }[] = [];
-    for (const { key, value } of entries) written.push({ key, version: (await this.upsertSecret(key, value)).version });
-    return written;
-  }
-
-  async countSecretsByEncryption(): Promise<EncryptionUsage[]> {
-    const counts = new Map<string, EncryptionUsage>();
-    for (const { encoding, keyId } of this.rows.values()) {
-      const id = `${encoding}\u0000${keyId ?? ''}`;
-      const usage = counts.get(id) ?? { encoding, keyId, secrets: 0 };
-      usage.secrets++;
-      counts.set(id, usage);
-    }
-    return [...counts.values()];
-  }
-
-  async getKeyFingerprints(): Promise<KeyFingerprint[]> {
-    return [...this.fingerprints].map(([keyId, fingerprint]) => ({ keyId, fingerprint }));
-  }
-
-  async recordKeyFingerprint(keyId: string, fingerprint: string): Promise<string> {
-    if (!this.fingerprints.has(keyId)) this.fingerprints.set(keyId, fingerprint);
-    return this.fingerprints.get(keyId) as string;
-  }
-
-  async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {
-    const before = new Map(this.rows);
-    try {
-      return await work(this);
-    } catch (error) {
-      this.rows = before;
-      throw error;
-    }
-  }
-
-  /** What is stored for `key`, as the store handed it over. */
-  stored(key: string): StoredValue | undefined {
-    return this.rows.get(key);
-  }
-}
 
 /** An object whose properties are all own data properties, `__proto__` included (a literal would set the prototype). */
 function objectOf(entries: readonly (readonly [string, Json])[]): { [name: string]: Json } {
@@ -478,7 +354,7 @@ describe('round trip of arbitrary JSON with encryption on', () => {
 
     it('hands the repository ciphertext only', async () => {
       await store.setSecret('memory.plain-check', { password: 'hunter2-\u{1f511}' });
-      const stored = repository.stored('memory.plain-check');
+      const stored = await repository.getSecret('memory.plain-check');
       expect(stored).toMatchObject({ encoding: 'aes-256-gcm', keyId: 'k1' });
       expect(stored?.valueJson).not.toContain('hunter2');
     });

@@ -11,7 +11,8 @@ import {
   SecretValidationError,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
+import { expectRejection } from '../support/errors';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const encryption = testKeyring();
@@ -79,8 +80,11 @@ describe('SecretStore on PostgreSQL', () => {
 
   it('refuses a stored value that fails the schema, naming the key and path', async () => {
     await store.setSecret('oauth.broken', { client_id: 'x', client_secret: 'y', scopes: ['repo', 42] });
-    const error = await store.getSecret(OAuthClient, 'oauth.broken').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SecretValidationError);
+    const error = await expectRejection(
+      store.getSecret(OAuthClient, 'oauth.broken'),
+      SecretValidationError,
+      'SECRET_VALIDATION_FAILED',
+    );
     expect(error).toMatchObject({ key: 'oauth.broken', paths: ['$.scopes[1]'] });
   });
 

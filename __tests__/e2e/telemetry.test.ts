@@ -43,8 +43,8 @@ import {
   type SecretStoreRepository,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
-import { captureOutput } from './capture-output';
+import { captureOutput } from '../support/capture-output';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const encryption = testKeyring();

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 import { anyJson, PostgresSecretStoreRepository, SecretStore, TransactionClosedError } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
+import { expectRejection } from '../support/errors';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const Counter = z.object({ n: z.number() });
@@ -44,11 +45,12 @@ describe("a transaction's store after its transaction ended", () => {
       await tx.setSecret('tx.a', { n: 1 });
     });
 
-    await expect(Promise.resolve().then(() => call(kept!))).rejects.toMatchObject({
-      constructor: TransactionClosedError,
-      code: 'TRANSACTION_CLOSED',
-      operation: name,
-    });
+    const error = await expectRejection(
+      Promise.resolve().then(() => call(kept!)),
+      TransactionClosedError,
+      'TRANSACTION_CLOSED',
+    );
+    expect(error).toMatchObject({ operation: name });
     expect(await keys()).toEqual(['tx.a']);
     expect(await store.getSecret(Counter, 'tx.a')).toEqual({ n: 1 });
   });

@@ -8,7 +8,7 @@
  * A trigger.dev user copies them over with the statement below (IMPORT_FROM_TRIGGER_DEV), which this file
  * runs against a "SecretStore" table shaped as trigger.dev's Prisma migration creates it.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 import { z } from 'zod';
 
@@ -20,6 +20,7 @@ import {
   SecretStore,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
+import { triggerDevEnvelope } from '../support/envelopes';
 
 const testDatabase = useTestDatabase();
 
@@ -56,16 +57,6 @@ const ENCRYPTION_KEY = randomBytes(16).toString('hex');
 const WRONG_ENCRYPTION_KEY = randomBytes(16).toString('hex');
 const KEYS = `k1:${generateEncryptionKey()}`;
 
-/** PrismaSecretStore#encrypt, as trigger.dev writes it. */
-function triggerDevEncrypt(value: string, encryptionKey: string): { nonce: string; ciphertext: string; tag: string } {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', encryptionKey, nonce);
-  let encrypted = cipher.update(value, 'utf8', 'hex');
-  encrypted += cipher.final('hex');
-  const tag = cipher.getAuthTag().toString('hex');
-  return { nonce: nonce.toString('hex'), ciphertext: encrypted, tag };
-}
-
 const OAuthToken = z.object({ accessToken: z.string(), refreshToken: z.string(), scopes: z.array(z.string()) });
 type OAuthTokenValue = z.infer<typeof OAuthToken>;
 
@@ -87,7 +78,7 @@ async function importFromTriggerDev(): Promise<void> {
   await database.query('TRUNCATE "SecretStore"', []);
   const insert = `INSERT INTO "SecretStore" ("key", "value", "version", "createdAt", "updatedAt")
                   VALUES ($1, $2::jsonb, $3, $4, $4)`;
-  const v2 = (value: OAuthTokenValue) => JSON.stringify(triggerDevEncrypt(JSON.stringify(value), ENCRYPTION_KEY));
+  const v2 = (value: OAuthTokenValue) => JSON.stringify(triggerDevEnvelope(ENCRYPTION_KEY, JSON.stringify(value)));
   await database.query(insert, [V2_KEY, v2(V2_VALUE), '2', CREATED_AT]);
   await database.query(insert, [OTHER_V2_KEY, v2(OTHER_V2_VALUE), '2', CREATED_AT]);
   await database.query(insert, [V1_KEY, JSON.stringify(V1_VALUE), '1', CREATED_AT]);

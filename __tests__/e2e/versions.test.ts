@@ -9,8 +9,8 @@ import {
   type Queryable,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
-import { codeOf } from '../support/errors';
-import { testKeyring } from '../harness/keys';
+import { codeOf, expectRejection } from '../support/errors';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const encryption = testKeyring();
@@ -41,9 +41,12 @@ describe('versions and compare-and-set', () => {
 
   it('creates only if absent with ifVersion 0', async () => {
     expect(await store.setSecret('v.a', { n: 1 }, { ifVersion: 0 })).toEqual({ version: 1 });
-    const error = await store.setSecret('v.a', { n: 2 }, { ifVersion: 0 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SecretVersionConflictError);
-    expect(error).toMatchObject({ code: 'SECRET_VERSION_CONFLICT', key: 'v.a', expectedVersion: 0, currentVersion: 1 });
+    const error = await expectRejection(
+      store.setSecret('v.a', { n: 2 }, { ifVersion: 0 }),
+      SecretVersionConflictError,
+      'SECRET_VERSION_CONFLICT',
+    );
+    expect(error).toMatchObject({ key: 'v.a', expectedVersion: 0, currentVersion: 1 });
     expect(await store.getSecret(Counter, 'v.a')).toEqual({ n: 1 });
   });
 
@@ -66,11 +69,12 @@ describe('versions and compare-and-set', () => {
   it.each([-1, 1.5, Number.NaN, 2 ** 31, Number.MAX_SAFE_INTEGER, '1', null])(
     'refuses ifVersion %p with INVALID_ARGUMENT before writing',
     async (ifVersion) => {
-      await expect(store.setSecret('v.a', { n: 1 }, { ifVersion: ifVersion as number })).rejects.toMatchObject({
-        constructor: InvalidArgumentError,
-        code: 'INVALID_ARGUMENT',
-        argument: 'ifVersion',
-      });
+      const error = await expectRejection(
+        store.setSecret('v.a', { n: 1 }, { ifVersion: ifVersion as number }),
+        InvalidArgumentError,
+        'INVALID_ARGUMENT',
+      );
+      expect(error).toMatchObject({ argument: 'ifVersion' });
       expect(await table()).toEqual([]);
     },
   );
@@ -185,11 +189,12 @@ describe('setSecrets', () => {
 
   it('refuses entries that are not an array with INVALID_ARGUMENT, writing nothing', async () => {
     for (const entries of [null, { key: 'b.1', value: {} }, 'b.1']) {
-      await expect(store.setSecrets(entries as unknown as [])).rejects.toMatchObject({
-        constructor: InvalidArgumentError,
-        code: 'INVALID_ARGUMENT',
-        argument: 'entries',
-      });
+      const error = await expectRejection(
+        store.setSecrets(entries as unknown as []),
+        InvalidArgumentError,
+        'INVALID_ARGUMENT',
+      );
+      expect(error).toMatchObject({ argument: 'entries' });
     }
     expect(await table()).toEqual([]);
   });

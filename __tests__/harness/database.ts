@@ -3,14 +3,14 @@
  * fresh in-memory PGlite. Either way it is migrated with the package's own migrate().
  */
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Pool } from 'pg';
 
 import { createScratchDatabase } from '../../scripts/scratch-database';
-import { toDatabase } from '../../src/database/adapters';
-import { migrate } from '../../src/database/migrate';
+import { migrate, type Queryable } from '../../src';
+import type { Database } from '../../src/database/database';
 import { createPool } from '../../src/database/pool';
-import type { Database, Queryable } from '../../src/database/queryable';
+import { toDatabase } from '../../src/database/to-database';
+import { servePGlite, type ServedPGlite } from '../support/pglite-server';
 import { HARNESS_MODE_VARIABLE, HARNESS_SERVER_VARIABLE, type HarnessMode } from './mode';
 
 export interface TestDatabase {
@@ -83,18 +83,15 @@ async function openPGliteDatabase(): Promise<OpenedDatabase> {
   const pglite = await PGlite.create();
   const database = toDatabase(pglite);
   await migrate(database);
-  let served: Promise<PGLiteSocketServer> | undefined;
+  let served: Promise<ServedPGlite> | undefined;
   return {
     mode: 'pglite',
     handle: pglite,
     database,
     url: undefined,
     async tcpUrl() {
-      if (served === undefined) {
-        const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 16 });
-        served = server.start().then(() => server);
-      }
-      return `postgres://postgres@${(await served).getServerConn()}/postgres`;
+      served ??= servePGlite(pglite, { maxConnections: 16 });
+      return (await served).url;
     },
     async inCallerTransaction(outcome, work) {
       await pglite.transaction(async (tx) => {

@@ -7,12 +7,13 @@
 import { Client } from 'pg';
 import { z } from 'zod';
 
-import { exitCodeFor } from '../../src/cli/exit-codes';
 import { createSecretStore, generateEncryptionKey, SecretWriteOutcomeUnknownError, type SecretStore } from '../../src';
+import { exitCodeFor } from '../../src/cli/exit-codes';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
-import { runCli } from '../support/cli-run';
+import { secretstore } from '../support/cli-run';
+import { expectRejection, rejectionOf } from '../support/errors';
 import { FaultProxy, type FaultAction } from '../support/fault-proxy';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const TIMEOUT = 60_000;
@@ -54,15 +55,6 @@ async function committed(): Promise<Record<string, number>> {
   }
 }
 
-function failureOf(work: Promise<unknown>): Promise<unknown> {
-  return work.then(
-    () => {
-      throw new Error('the transaction resolved; it should have failed');
-    },
-    (error: unknown) => error,
-  );
-}
-
 describe('a transaction whose connection is lost', () => {
   it(
     'after COMMIT was sent and run, its answer lost: WRITE_OUTCOME_UNKNOWN, and the transaction is committed',
@@ -70,17 +62,17 @@ describe('a transaction whose connection is lost', () => {
       const secrets = await storeThroughProxy();
       proxy.arm({ sql: /^COMMIT/i, action: 'lose-reply' });
 
-      const error = await failureOf(
+      const error = await expectRejection(
         secrets.transaction(async (tx) => {
           await tx.setSecret('commit.lost.a', { n: 1 });
           await tx.setSecret('commit.lost.b', { n: 2 });
         }),
+        SecretWriteOutcomeUnknownError,
+        'WRITE_OUTCOME_UNKNOWN',
       );
 
       expect(proxy.fired.map((fault) => fault.statement)).toEqual(['COMMIT']);
-      expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
       expect(error).toMatchObject({
-        code: 'WRITE_OUTCOME_UNKNOWN',
         key: undefined,
         operation: 'Committing transaction',
         message: expect.stringContaining('after COMMIT was sent') as unknown,
@@ -98,7 +90,7 @@ describe('a transaction whose connection is lost', () => {
       const secrets = await storeThroughProxy();
       proxy.arm({ sql: /^COMMIT/i, action: 'cut-before' });
 
-      const error = await failureOf(secrets.transaction((tx) => tx.setSecret('commit.cut', { n: 1 })));
+      const error = await rejectionOf(secrets.transaction((tx) => tx.setSecret('commit.cut', { n: 1 })));
 
       expect(proxy.fired.map((fault) => fault.statement)).toEqual(['COMMIT']);
       expect(error).toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN', key: undefined });
@@ -118,7 +110,7 @@ describe('a transaction whose connection is lost', () => {
       // The second write of the transaction (a compare-and-set insert): the first one has already run.
       proxy.arm({ sql: /ON CONFLICT \(key\) DO NOTHING/, action });
 
-      const error = await failureOf(
+      const error = await rejectionOf(
         secrets.transaction(async (tx) => {
           await tx.setSecret('in.tx.first', { n: 1 });
           await tx.setSecret('in.tx.second', { n: 2 }, { ifVersion: 0 });
@@ -145,14 +137,14 @@ describe('secretstore set', () => {
       const viaProxy = ['--json', '--database-url', proxy.urlFor(url)];
       proxy.arm({ sql: /^COMMIT/i, action: 'lose-reply' });
 
-      const set = await runCli([...viaProxy, 'set', 'cli.lost', '{"n":7}'], env);
+      const set = await secretstore([...viaProxy, 'set', 'cli.lost', '{"n":7}'], { env });
 
       expect(proxy.fired.map((fault) => fault.statement)).toEqual(['COMMIT']);
       expect(set.stdout).toBe('');
       expect(set.code).toBe(exitCodeFor(new SecretWriteOutcomeUnknownError('Committing transaction', undefined, '')));
       expect(JSON.parse(set.stderr)).toMatchObject({ error: { code: 'WRITE_OUTCOME_UNKNOWN' } });
       expect(await committed()).toEqual({ 'cli.lost': 1 });
-      const get = await runCli([...viaProxy, 'get', 'cli.lost'], env);
+      const get = await secretstore([...viaProxy, 'get', 'cli.lost'], { env });
       expect({ code: get.code, stdout: JSON.parse(get.stdout) as unknown }).toEqual({
         code: 0,
         stdout: { key: 'cli.lost', value: { n: 7 } },

@@ -1,22 +1,24 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { migrate, migrationStatus, MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
+import { migrate, MigrationChecksumMismatchError, MigrationError, migrationStatus } from '../../src';
+import { MIGRATIONS_DIRECTORY } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
-import { MigrationChecksumMismatchError, MigrationError } from '../../src/errors';
 import { useTestDatabase } from '../harness/database';
+import { expectRejection } from '../support/errors';
+import { useTemporaryFolder } from '../support/temporary-folder';
 
 const testDatabase = useTestDatabase();
 const PACKAGE_MIGRATIONS = readdirSync(MIGRATIONS_DIRECTORY).sort();
 const FIRST = '001_secret_store.sql';
 
+/** A copy of the package's migrations for each test, to edit. */
+const copy = useTemporaryFolder('secretstore-migrations-');
 let directory: string;
 beforeEach(() => {
-  directory = mkdtempSync(path.join(tmpdir(), 'secretstore-migrations-'));
+  directory = copy.path;
   cpSync(MIGRATIONS_DIRECTORY, directory, { recursive: true });
 });
-afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
 async function recorded(): Promise<{ name: string; checksum: string }[]> {
   const { rows } = await testDatabase().database.query(
@@ -92,10 +94,13 @@ describe('migrate', () => {
   it('refuses a migration that changed after it was applied, naming it', async () => {
     writeFileSync(path.join(directory, FIRST), `${readFileSync(path.join(directory, FIRST), 'utf8')}\n-- edited\n`);
 
-    const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MigrationChecksumMismatchError);
-    expect(error).toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH', migration: FIRST });
-    expect((error as Error).message).toContain(FIRST);
+    const error = await expectRejection(
+      migrate(testDatabase().database, { directory }),
+      MigrationChecksumMismatchError,
+      'MIGRATION_CHECKSUM_MISMATCH',
+    );
+    expect(error).toMatchObject({ migration: FIRST });
+    expect(error.message).toContain(FIRST);
   });
 
   it('rolls back a failing migration entirely and names it', async () => {
@@ -104,10 +109,13 @@ describe('migrate', () => {
       'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;',
     );
 
-    const error = await migrate(testDatabase().database, { directory }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MigrationError);
-    expect(error).toMatchObject({ code: 'MIGRATION_FAILED', migration: '900_broken.sql' });
-    expect((error as Error).message).toContain('900_broken.sql');
+    const error = await expectRejection(
+      migrate(testDatabase().database, { directory }),
+      MigrationError,
+      'MIGRATION_FAILED',
+    );
+    expect(error).toMatchObject({ migration: '900_broken.sql' });
+    expect(error.message).toContain('900_broken.sql');
     expect(await tableExists('half_done')).toBe(false);
     expect((await recorded()).map((row) => row.name)).toEqual(PACKAGE_MIGRATIONS);
   });

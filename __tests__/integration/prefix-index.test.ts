@@ -1,5 +1,4 @@
-import type { Queryable } from '../../src/database/queryable';
-import { PostgresSecretStoreRepository } from '../../src/secretstore/repository';
+import { PostgresSecretStoreRepository, type Queryable } from '../../src';
 import { useTestDatabase } from '../harness/database';
 
 const testDatabase = useTestDatabase();

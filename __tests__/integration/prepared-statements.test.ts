@@ -1,9 +1,10 @@
 import { type PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 
-import { statementName, toDatabase } from '../../src/database/adapters';
+import { statementName } from '../../src/database/statement-name';
+import { toDatabase } from '../../src/database/to-database';
 import { createPool } from '../../src/database/pool';
-import { PostgresSecretStoreRepository } from '../../src/secretstore/repository';
+import { PostgresSecretStoreRepository } from '../../src';
 import { useTestDatabase } from '../harness/database';
 
 const testDatabase = useTestDatabase();

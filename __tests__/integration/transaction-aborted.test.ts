@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 
-import { createPool, PostgresSecretStoreRepository, SecretStore, TransactionAbortedError } from '../../src';
-import { toDatabase } from '../../src/database/adapters';
+import { PostgresSecretStoreRepository, SecretStore, TransactionAbortedError } from '../../src';
+import { createPool } from '../../src/database/pool';
+import { toDatabase } from '../../src/database/to-database';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
+import { expectRejection } from '../support/errors';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 
@@ -17,15 +19,21 @@ async function keys(): Promise<string[]> {
 describe('a transaction whose work swallowed a failed statement', () => {
   it('fails with TRANSACTION_ABORTED instead of resolving as if it had committed', async () => {
     const database = toDatabase(testDatabase().handle);
-    const outcome = await database.transaction!(async (tx) => {
-      await tx.query("INSERT INTO secret_store (key, value, encoding) VALUES ('aborted.a', '{}'::jsonb, 'plain')", []);
-      // The division fails; the work catches it and goes on, but the database has aborted the transaction.
-      await tx.query('SELECT 1 / 0', []).catch(() => undefined);
-      return 'resolved';
-    }).catch((error: unknown) => error);
+    const outcome = await expectRejection(
+      database.transaction!(async (tx) => {
+        await tx.query(
+          "INSERT INTO secret_store (key, value, encoding) VALUES ('aborted.a', '{}'::jsonb, 'plain')",
+          [],
+        );
+        // The division fails; the work catches it and goes on, but the database has aborted the transaction.
+        await tx.query('SELECT 1 / 0', []).catch(() => undefined);
+        return 'resolved';
+      }),
+      TransactionAbortedError,
+      'TRANSACTION_ABORTED',
+    );
 
-    expect(outcome).toBeInstanceOf(TransactionAbortedError);
-    expect(outcome).toMatchObject({ code: 'TRANSACTION_ABORTED', sqlState: '25P02' });
+    expect(outcome).toMatchObject({ sqlState: '25P02' });
     expect(await keys()).toEqual([]);
   });
 

@@ -3,29 +3,21 @@
  * transaction to the next. Run through PgBouncer (TEST_DATABASE_URL pointing at it, see .ci/pgbouncer.sh),
  * these are what used to break there; on a server or on PGlite behind a socket they must hold as well.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { Client, Pool } from 'pg';
 import { z } from 'zod';
 
-import {
-  createPool,
-  createSecretStore,
-  generateEncryptionKey,
-  PostgresSecretStoreRepository,
-  SecretStore,
-} from '../../src';
+import { createSecretStore, generateEncryptionKey, PostgresSecretStoreRepository, SecretStore } from '../../src';
 import { ExitCode } from '../../src/cli/exit-codes';
-import { statementName } from '../../src/database/adapters';
-import { CompiledQuery } from '../../src/database/compiled-query';
-import { getSecret, listSecretsInRange, upsertSecret } from '../../src/generated/secret_store.queries';
+import { createPool } from '../../src/database/pool';
+import { statementName } from '../../src/database/statement-name';
+import { getSecret, listSecretsInRange, upsertSecret } from '../../src/generated/secret_store.statements';
 import { useTestDatabase } from '../harness/database';
-import { testKeyring } from '../harness/keys';
-import { runCli, type CliRun } from '../support/cli-run';
+import { expectJson, type CliRun, type Json } from '../support/cli-output';
+import { secretstore } from '../support/cli-run';
 import { FaultProxy } from '../support/fault-proxy';
 import { pgbouncerVersion } from '../support/pgbouncer';
+import { useTemporaryFolder } from '../support/temporary-folder';
+import { testKeyring } from '../support/test-keyring';
 
 const testDatabase = useTestDatabase();
 const TIMEOUT = 60_000;
@@ -45,17 +37,12 @@ beforeEach(() => testDatabase().reset());
  * server session the pooler gives out at once: more clients than it has sessions, each holding one for a while.
  */
 async function occupyServerSessions(databaseUrl: string): Promise<void> {
-  const statements = await Promise.all([
-    CompiledQuery.compile(upsertSecret, ['key', 'valueJson', 'encoding', 'keyId']).then((query) => ({
-      text: query.text,
-      values: ['occupied', '{"n":0}', 'plain', null],
-    })),
-    CompiledQuery.compile(getSecret, ['key']).then((query) => ({ text: query.text, values: ['occupied'] })),
-    CompiledQuery.compile(listSecretsInRange, ['lowerBound', 'upperBound']).then((query) => ({
-      text: query.text,
-      values: ['tx.', 'tx/'],
-    })),
-  ]);
+  // Each statement's values, in the order of its params.
+  const statements = [
+    { text: upsertSecret.text, values: ['occupied', '{"n":0}', 'plain', null] },
+    { text: getSecret.text, values: ['occupied'] },
+    { text: listSecretsInRange.text, values: ['tx.', 'tx/'] },
+  ];
   const occupant = new Pool({ connectionString: databaseUrl, max: 8 });
   try {
     await Promise.all(
@@ -80,27 +67,20 @@ async function occupyServerSessions(databaseUrl: string): Promise<void> {
   }
 }
 
-function expectSuccess(result: CliRun): unknown {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-  return JSON.parse(result.stdout) as unknown;
-}
+/** A successful --json run on a server: nothing on stderr, the document it printed. */
+const expectSuccess = (result: CliRun): Json => expectJson(result, 'silent');
 
 describe('the CLI, one process after another', () => {
-  let folder: string;
-  beforeEach(() => {
-    folder = mkdtempSync(path.join(tmpdir(), 'secretstore-pooler-'));
-  });
-  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+  const folder = useTemporaryFolder('secretstore-pooler-');
 
   it(
     'sets twice, imports, and lists with values: each run finds the statements the one before it left',
     async () => {
-      const cli = (...args: string[]) => runCli(['--json', '--database-url', url, ...args], cliEnv);
+      const cli = (...args: string[]) => secretstore(['--json', '--database-url', url, ...args], { env: cliEnv });
 
       expect(expectSuccess(await cli('set', 'pooler.a', '{"n":1}'))).toMatchObject({ key: 'pooler.a', version: 1 });
       expect(expectSuccess(await cli('set', 'pooler.a', '{"n":2}'))).toMatchObject({ key: 'pooler.a', version: 2 });
-      const file = path.join(folder, 'secrets.json');
-      writeFileSync(file, JSON.stringify({ 'pooler.a': { n: 2 }, 'pooler.b': { n: 3 } }));
+      const file = folder.writeJson('secrets.json', { 'pooler.a': { n: 2 }, 'pooler.b': { n: 3 } });
       expect(expectSuccess(await cli('import', file))).toMatchObject({ created: 1, updated: 0, unchanged: 1 });
       expect(expectSuccess(await cli('list', '--values', 'pooler.'))).toMatchObject({
         secrets: [
@@ -190,7 +170,9 @@ describe('named statements', () => {
       'by %s, leave every statement the CLI sends unnamed',
       async (_, flags, env) => {
         const cli = (...args: string[]) =>
-          runCli(['--json', '--database-url', proxy.urlFor(url), ...flags, ...args], { ...cliEnv, ...env });
+          secretstore(['--json', '--database-url', proxy.urlFor(url), ...flags, ...args], {
+            env: { ...cliEnv, ...env },
+          });
 
         expectSuccess(await cli('set', 'unnamed.a', '{"n":1}'));
         expect(expectSuccess(await cli('get', 'unnamed.a'))).toEqual({ key: 'unnamed.a', value: { n: 1 } });
@@ -204,7 +186,8 @@ describe('named statements', () => {
     it(
       'by nothing (the default), names the statements the CLI sends on their own',
       async () => {
-        const cli = (...args: string[]) => runCli(['--json', '--database-url', proxy.urlFor(url), ...args], cliEnv);
+        const cli = (...args: string[]) =>
+          secretstore(['--json', '--database-url', proxy.urlFor(url), ...args], { env: cliEnv });
 
         expectSuccess(await cli('set', 'named.a', '{"n":1}'));
         expectSuccess(await cli('get', 'named.a'));
@@ -218,9 +201,8 @@ describe('named statements', () => {
     it.each(['', 'no', 'TRUEISH'])(
       'refuses SECRETSTORE_PREPARED_STATEMENTS=%p with INVALID_CONFIGURATION naming it, connecting nowhere',
       async (value) => {
-        const result = await runCli(['--json', '--database-url', proxy.urlFor(url), 'get', 'any.key'], {
-          ...cliEnv,
-          SECRETSTORE_PREPARED_STATEMENTS: value,
+        const result = await secretstore(['--json', '--database-url', proxy.urlFor(url), 'get', 'any.key'], {
+          env: { ...cliEnv, SECRETSTORE_PREPARED_STATEMENTS: value },
         });
 
         expect(result.code).toBe(ExitCode.configuration);

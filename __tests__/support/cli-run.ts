@@ -1,18 +1,13 @@
 /**
- * The `secretstore` CLI run in process: `run(argv, io)` with collecting sinks for stdout and stderr, a
- * Readable for stdin, and the environment of a bare machine (no DATABASE_URL, PG* or SECRETSTORE_*) plus
- * what a test adds.
+ * The `secretstore` CLI run in process, so that jest's coverage sees src/cli: `run(argv, io)` with collecting
+ * sinks for stdout and stderr, a Readable for stdin, and a bare machine's environment plus what a test adds.
  */
 import { Readable } from 'node:stream';
 
 import type { InputStream } from '../../src/cli/json-input';
 import { run } from '../../src/cli/program';
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { cleanEnv } from './clean-env';
+import { expectErrorLine, expectJsonError, type CliRun } from './cli-output';
 
 export interface CliRunOptions {
   /** Variables added to the clean environment. */
@@ -20,13 +15,7 @@ export interface CliRunOptions {
   stdin?: InputStream;
 }
 
-/** The environment of a bare machine: no server, no keyring, no data folder chosen. */
-export const cleanEnv: Record<string, string | undefined> = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !/^(DATABASE_URL|PG[A-Z]*|SECRETSTORE_.*|TEST_DATABASE.*)$/.test(name),
-  ),
-);
-
+/** What a TextSink was given, as a terminal would show it. */
 class CollectedText {
   text = '';
 
@@ -36,11 +25,23 @@ class CollectedText {
   }
 }
 
-/** stdin yielding `chunks` one by one. */
+/** stdin yielding `chunks` one by one (strings stay strings, Buffers stay Buffers). */
 export function stdinOf(chunks: readonly (string | Buffer)[], { isTTY = false } = {}): InputStream {
   return Object.assign(Readable.from(chunks), { isTTY });
 }
 
+/** stdin whose first read throws `thrown`: a failure that no exit code but 5 explains. */
+export function failingStdin(thrown: unknown): InputStream {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: async (): Promise<IteratorResult<string>> => {
+        throw thrown;
+      },
+    }),
+  };
+}
+
+/** Runs `secretstore …args` in process; its exit code and what it printed. */
 export async function secretstore(
   args: readonly string[],
   { env = {}, stdin = stdinOf([]) }: CliRunOptions = {},
@@ -51,27 +52,42 @@ export async function secretstore(
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** The one line the CLI prints when it generates the development key of a new embedded data folder. */
-export const DEVELOPMENT_KEY_WARNING = /^secretstore: generated a development encryption key in [^\n]+\n/;
+/**
+ * Runs `args` for a person and with --json (options made afresh for each, stdin included): the same error both
+ * ways; its message.
+ */
+export async function expectFailure(
+  args: readonly string[],
+  exitCode: number,
+  code: string,
+  options: () => CliRunOptions = () => ({}),
+): Promise<string> {
+  const message = expectErrorLine(await secretstore(args, options()), exitCode, code);
+  expect(expectJsonError(await secretstore(['--json', ...args], options()), exitCode, code)).toEqual({ code, message });
+  return message;
+}
 
 /**
- * The JSON document a `--json` run printed on stdout, after checking it succeeded with nothing on stderr but,
- * on first use of a data folder, the development-key warning.
+ * Lines starting `secretstore: ` that anything writes to process.stderr while this file's tests run, held back
+ * from the terminal: the library under the CLI would print the development-key warning there were it given no
+ * logger. Returns what the current test printed there together with the stderr of `runs`: wherever the CLI puts
+ * the warning, a test sees it.
  */
-export function jsonOf(result: CliRun): unknown {
-  const stderr = result.stderr.replace(DEVELOPMENT_KEY_WARNING, '');
-  expect({ code: result.code, stderr }).toEqual({ code: 0, stderr: '' });
-  return JSON.parse(result.stdout);
-}
-
-/** The error a `--json` run reported: its exit code and `{ code, message }` from stderr, nothing on stdout. */
-export function jsonErrorOf(result: CliRun): { exitCode: number; code: string; message: string } {
-  expect(result.stdout).toBe('');
-  const { error } = JSON.parse(result.stderr) as { error: { code: string; message: string } };
-  return { exitCode: result.code, code: error.code, message: error.message };
-}
-
-/** `secretstore(args)` with variables added to the clean environment. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return secretstore(args, { env });
+export function useProcessStderr(): (...runs: readonly CliRun[]) => string {
+  let printed = '';
+  let spy: jest.SpyInstance | undefined;
+  beforeAll(() => {
+    const write = process.stderr.write.bind(process.stderr);
+    spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      if (!text.startsWith('secretstore: ')) return write(chunk);
+      printed += text;
+      return true;
+    });
+  });
+  afterAll(() => spy?.mockRestore());
+  beforeEach(() => {
+    printed = '';
+  });
+  return (...runs) => printed + runs.map((result) => result.stderr).join('');
 }

@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 
 // Plain objects here stand in for driver handles only to follow the adapter's control flow;
 // the adapters against real pg pools and PGlite are covered by the integration tests.
-import { statementName, toDatabase } from '../../src/database/adapters';
-import { CommitFailed, ConnectionNotObtained } from '../../src/database/driver-errors';
-import type { Database, NamedStatement, PGliteResultLike, PGliteTransactionLike } from '../../src/database/queryable';
+import type { NamedStatement, PGliteResultLike, PGliteTransactionLike } from '../../src';
+import type { Database } from '../../src/database/database';
+import { CommitFailed, ConnectionNotObtained, StatementCancelled } from '../../src/database/driver-errors';
+import { statementName } from '../../src/database/statement-name';
+import { toDatabase } from '../../src/database/to-database';
 
 function fakePool(failing: Record<string, unknown> = {}) {
   const statements: string[] = [];
@@ -255,7 +257,11 @@ describe('toDatabase over a pool with a statement timeout', () => {
     const timeout = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
     client.query.mockImplementation(async (text) => {
       statements.push(text);
-      if (text === 'SELECT 2 WHERE $1') throw timeout;
+      if (text === 'SELECT 2 WHERE $1') {
+        // A server times a statement out once it has run that long: 250 ms here.
+        await new Promise((resolve) => setTimeout(resolve, 260));
+        throw timeout;
+      }
       return { rows: [], rowCount: 0 };
     });
     await expect(database.statement('SELECT 2 WHERE $1', [true])).rejects.toBe(timeout);
@@ -269,6 +275,20 @@ describe('toDatabase over a pool with a statement timeout', () => {
       'ROLLBACK',
     ]);
     expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
+  });
+
+  it('tells a 57014 that came before the timeout could run out for a cancel', async () => {
+    const { client, database } = poolWithTimeout(refused);
+    const cancelled = Object.assign(new Error('canceling statement due to user request'), { code: '57014' });
+    client.query.mockImplementation(async (text) => {
+      if (text.startsWith('SELECT')) throw cancelled;
+      return { rows: [], rowCount: 0 };
+    });
+
+    const failure = await database.statement('SELECT 3 WHERE $1', [true]).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(StatementCancelled);
+    expect((failure as StatementCancelled).reason).toBe(cancelled);
   });
 
   it('reports any other refusal as it is, without connecting again', async () => {

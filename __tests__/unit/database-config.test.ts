@@ -1,10 +1,11 @@
+import { SecretStoreConfigError } from '../../src';
 import {
   describeDatabaseConfig,
   readDatabaseConfig,
   readSetting,
   type DatabaseConfig,
 } from '../../src/database/config';
-import { SecretStoreConfigError } from '../../src/errors';
+import { expectThrow } from '../support/errors';
 
 const PASSWORD = 'pw_MARKER_91c2';
 
@@ -51,13 +52,11 @@ describe('readDatabaseConfig', () => {
   });
 
   it.each(['', '   ', '\n'])('refuses a DATABASE_URL set to %j rather than taking it as unset', (url) => {
-    let thrown: unknown;
-    try {
-      readDatabaseConfig({ DATABASE_URL: url, PGHOST: 'db.internal' });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
+    const thrown = expectThrow(
+      () => readDatabaseConfig({ DATABASE_URL: url, PGHOST: 'db.internal' }),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
     expect(thrown).toMatchObject({ setting: 'DATABASE_URL', problem: 'is empty' });
   });
 
@@ -70,17 +69,11 @@ describe('readDatabaseConfig', () => {
     ['PGPORT', 'a non-numeric port', { PGPORT: '54x', PGPASSWORD: PASSWORD }],
     ['PGPORT', 'a fractional port', { PGPORT: '5432.5', PGPASSWORD: PASSWORD }],
   ])('refuses a %s with %s, naming the variable and not the password', (variable, _, env) => {
-    let thrown: unknown;
-    try {
-      readDatabaseConfig(env);
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = expectThrow(() => readDatabaseConfig(env), SecretStoreConfigError, 'INVALID_CONFIGURATION');
 
-    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
     expect(thrown).toMatchObject({ setting: variable });
-    expect((thrown as Error).message).toContain(variable);
-    expect((thrown as Error).message).not.toContain(PASSWORD);
+    expect(thrown.message).toContain(variable);
+    expect(thrown.message).not.toContain(PASSWORD);
   });
 });
 
@@ -91,13 +84,11 @@ describe('readSetting', () => {
   });
 
   it.each(['', ' \t'])('refuses a variable set to %j, naming it', (value) => {
-    let thrown: unknown;
-    try {
-      readSetting({ SECRETSTORE_ENCRYPTION_KEYS: value }, 'SECRETSTORE_ENCRYPTION_KEYS');
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
+    const thrown = expectThrow(
+      () => readSetting({ SECRETSTORE_ENCRYPTION_KEYS: value }, 'SECRETSTORE_ENCRYPTION_KEYS'),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
     expect(thrown).toMatchObject({ setting: 'SECRETSTORE_ENCRYPTION_KEYS', problem: 'is empty' });
   });
 });

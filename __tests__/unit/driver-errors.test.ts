@@ -1,27 +1,28 @@
 import { inspect } from 'node:util';
 
 import {
-  CommitFailed,
-  ConnectionNotObtained,
-  isStatementTimeoutRefused,
-  toDatabaseError,
-} from '../../src/database/driver-errors';
-import {
   ConnectionAcquireTimeoutError,
-  DatabaseError,
+  DatabaseOperationError,
   DatabaseUnavailableError,
   SchemaNotMigratedError,
   SecretNotFoundError,
   SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
   TransactionConflictError,
-} from '../../src/errors';
+} from '../../src';
+import {
+  CommitFailed,
+  ConnectionNotObtained,
+  isStatementTimeoutRefused,
+  toDatabaseError,
+} from '../../src/database/driver-errors';
+import { expectError } from '../support/errors';
 
 const OPERATION = 'Reading secret "svc/db"';
 // Stands for a value that reached the server as a query parameter.
 const MARKER = 'sk_live_MARKER_0b4e';
 
-/** An error shaped like node-postgres' DatabaseError. */
+/** An error shaped like node-postgres' DatabaseOperationError. */
 function pgError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { code, severity: 'ERROR', ...extra });
 }
@@ -31,7 +32,7 @@ function systemError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code, errno: -1, syscall: 'connect' });
 }
 
-type ErrorClass = typeof DatabaseError;
+type ErrorClass = typeof DatabaseOperationError;
 
 describe('toDatabaseError', () => {
   it.each<[string, unknown, ErrorClass, string, string | undefined]>([
@@ -120,7 +121,7 @@ describe('toDatabaseError', () => {
       'DATABASE_UNAVAILABLE',
       undefined,
     ],
-    ['another SQLSTATE', pgError('0A000', 'feature not supported'), DatabaseError, 'DATABASE_ERROR', '0A000'],
+    ['another SQLSTATE', pgError('0A000', 'feature not supported'), DatabaseOperationError, 'DATABASE_ERROR', '0A000'],
   ])('maps %s', (_, driverError, errorClass, code, sqlState) => {
     const error = toDatabaseError(driverError, OPERATION);
 
@@ -136,7 +137,7 @@ describe('toDatabaseError', () => {
   ])('keeps only the SQLSTATE of %s (%s), whose message can quote a parameter', (code, _, { message, ...extra }) => {
     const error = toDatabaseError(pgError(code, message, extra), OPERATION);
 
-    expect(error.constructor).toBe(DatabaseError);
+    expect(error.constructor).toBe(DatabaseOperationError);
     expect(error.message).toBe(`${OPERATION} failed: (SQLSTATE ${code})`);
     expect(error.cause).toBeUndefined();
     expect(inspect(error, { showHidden: true, depth: Infinity })).not.toContain(MARKER);
@@ -165,10 +166,10 @@ describe('toDatabaseError', () => {
     ['undefined', undefined, 'unknown driver error'],
     ['an object with a numeric code', { code: 42, message: MARKER }, 'unknown driver error'],
     ['an Error without a code', new TypeError(`bad value ${MARKER}`), 'TypeError'],
-  ])('turns %s into a DatabaseError without its text', (_, thrown, detail) => {
+  ])('turns %s into a DatabaseOperationError without its text', (_, thrown, detail) => {
     const error = toDatabaseError(thrown, OPERATION);
 
-    expect(error.constructor).toBe(DatabaseError);
+    expect(error.constructor).toBe(DatabaseOperationError);
     expect(error).toMatchObject({
       code: 'DATABASE_ERROR',
       sqlState: undefined,
@@ -183,8 +184,7 @@ describe('toDatabaseError', () => {
       OPERATION,
     );
 
-    expect(error).toBeInstanceOf(ConnectionAcquireTimeoutError);
-    expect(error.code).toBe('CONNECTION_ACQUIRE_TIMEOUT');
+    expectError(error, ConnectionAcquireTimeoutError, 'CONNECTION_ACQUIRE_TIMEOUT');
     expect(error.message).toContain('connectionTimeoutMillis');
   });
 
@@ -216,8 +216,8 @@ describe('toDatabaseError on a failed COMMIT', () => {
   ])('after %s, the outcome is unknown: COMMIT was sent, and may have been applied', (_, reason) => {
     const error = toDatabaseError(new CommitFailed(reason), OPERATION);
 
-    expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
-    expect(error).toMatchObject({ code: 'WRITE_OUTCOME_UNKNOWN', key: undefined, operation: 'Committing transaction' });
+    expectError(error, SecretWriteOutcomeUnknownError, 'WRITE_OUTCOME_UNKNOWN');
+    expect(error).toMatchObject({ key: undefined, operation: 'Committing transaction' });
     expect(error.message).toMatch(
       /^Committing transaction failed: the connection was lost after COMMIT was sent \(.+\)/,
     );

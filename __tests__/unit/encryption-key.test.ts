@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { format, inspect } from 'node:util';
 
 import { EncryptionKey, generateEncryptionKey, parseEncryptionKeys, SecretStoreConfigError } from '../../src';
-import { expectNoKeyMaterial } from './key-material';
-import { thrownBy } from './thrown-by';
+import { expectThrow } from '../support/errors';
+import { expectNoKeyMaterial } from '../support/key-material';
 
 const base64Of = (bytes: number) => randomBytes(bytes).toString('base64');
 const b1 = base64Of(32);
@@ -11,13 +11,10 @@ const b2 = base64Of(32);
 
 /** The SecretStoreConfigError that `action` throws, checked to show none of `materials`. */
 function configError(action: () => unknown, materials: readonly (Uint8Array | string)[]): SecretStoreConfigError {
-  const error = thrownBy(action);
-  expect(error).toBeInstanceOf(SecretStoreConfigError);
-  expect(error).toMatchObject({ code: 'INVALID_CONFIGURATION' });
-  const configurationError = error as SecretStoreConfigError;
-  expectNoKeyMaterial(configurationError.message, materials);
+  const error = expectThrow(action, SecretStoreConfigError, 'INVALID_CONFIGURATION');
+  expectNoKeyMaterial(error.message, materials);
   expectNoKeyMaterial(inspect(error, { showHidden: true, depth: Infinity }), materials);
-  return configurationError;
+  return error;
 }
 
 describe('parseEncryptionKeys', () => {

@@ -17,12 +17,16 @@ import {
   type SecretStoreRepository,
   type StoredValue,
 } from '../../src';
-import { createCodec } from '../../src/encryption/codec';
-import { editedValue, envelopeOf, flipFirstBit, sealedValue, triggerDevValue } from './envelopes';
-import { expectNoKeyMaterial } from './key-material';
-import { mockSecretStoreRepository, storedRecord, storedValueOf, upsertedValue } from './mock-secret-store-repository';
-import { rejectionOf } from './rejection-of';
-import { thrownBy } from './thrown-by';
+import { createCodec } from '../../src/encryption/secret-codec';
+import { editedValue, envelopeOf, flipFirstBit, sealedValue, triggerDevValue } from '../support/envelopes';
+import { expectRejection, expectThrow } from '../support/errors';
+import { expectNoKeyMaterial } from '../support/key-material';
+import {
+  mockSecretStoreRepository,
+  storedRecord,
+  storedValueOf,
+  upsertedValue,
+} from '../support/mock-secret-store-repository';
 
 // Stands for a secret value: it must never show up in a stored value or an error.
 const MARKER = 'sk_live_MARKER_0c4d7a';
@@ -55,18 +59,18 @@ function read(record: SecretRecord, encryption: EncryptionOptions = keyring): Pr
   return storeWith(encryption).getSecret(anything, record.key);
 }
 
-/** The error reading `record` fails with, checked to be of `type` and to show neither the value nor a key. */
-async function readFailure<E extends Error>(
+/** The error reading `record` fails with, checked to be of `type` and `code` and to show neither the value nor a key. */
+async function readFailure<E extends SecretDecryptionError | SecretCorruptError>(
   type: abstract new (...args: never[]) => E,
+  code: E['code'],
   record: SecretRecord,
   encryption: EncryptionOptions = keyring,
 ): Promise<E> {
-  const error = await rejectionOf(read(record, encryption));
-  expect(error).toBeInstanceOf(type);
-  const printed = `${(error as Error).message}\n${inspect(error, { showHidden: true, depth: Infinity })}`;
+  const error = await expectRejection(read(record, encryption), type, code);
+  const printed = `${error.message}\n${inspect(error, { showHidden: true, depth: Infinity })}`;
   expect(printed).not.toContain(MARKER);
   expectNoKeyMaterial(printed, materials);
-  return error as E;
+  return error;
 }
 
 describe('configuration', () => {
@@ -146,12 +150,15 @@ describe('configuration', () => {
     ['acceptPlaintext: 0', { encryption: { ...keyring, acceptPlaintext: 0 } }, 'encryption.acceptPlaintext'],
     ['acceptPlaintext: null', { encryption: { ...keyring, acceptPlaintext: null } }, 'encryption.acceptPlaintext'],
   ])('refuses %s at construction, naming the setting and no key', (_, options, setting) => {
-    const error = thrownBy(() => new SecretStore(repository, options as SecretStoreOptions));
+    const error = expectThrow(
+      () => new SecretStore(repository, options as SecretStoreOptions),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
 
-    expect(error).toBeInstanceOf(SecretStoreConfigError);
-    expect(error).toMatchObject({ setting, code: 'INVALID_CONFIGURATION' });
-    expect((error as Error).message).toContain(setting);
-    expectNoKeyMaterial((error as Error).message, materials);
+    expect(error).toMatchObject({ setting });
+    expect(error.message).toContain(setting);
+    expectNoKeyMaterial(error.message, materials);
     expectNoKeyMaterial(inspect(error, { showHidden: true, depth: Infinity }), materials);
   });
 
@@ -253,9 +260,9 @@ describe('reading', () => {
     it('moved onto another key fails with SecretDecryptionError naming the key it was read as', async () => {
       const stored = await storedValueOf('svc/a', secret, keyring);
 
-      const error = await readFailure(SecretDecryptionError, storedRecord('svc/b', stored));
+      const error = await readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', storedRecord('svc/b', stored));
 
-      expect(error).toMatchObject({ key: 'svc/b', keyId: 'k1', code: 'SECRET_DECRYPTION_FAILED' });
+      expect(error).toMatchObject({ key: 'svc/b', keyId: 'k1' });
       expect(error.message).toContain('"svc/b"');
     });
 
@@ -278,16 +285,21 @@ describe('reading', () => {
     ])('%s fails with SecretDecryptionError', async (_, edit, keyId) => {
       const stored = editedValue(await storedValueOf('svc/a', secret, keyring), edit);
 
-      const error = await readFailure(SecretDecryptionError, storedRecord('svc/a', stored));
+      const error = await readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', storedRecord('svc/a', stored));
 
-      expect(error).toMatchObject({ key: 'svc/a', keyId, code: 'SECRET_DECRYPTION_FAILED' });
+      expect(error).toMatchObject({ key: 'svc/a', keyId });
     });
 
     it('relabelled with another id of the same key bytes fails: the key id is authenticated', async () => {
       const aliased = { keys: { k1, alias: bytes1 }, activeKeyId: 'k1' };
       const stored = editedValue(await storedValueOf('svc/a', secret, aliased), (e) => ({ ...e, kid: 'alias' }));
 
-      const error = await readFailure(SecretDecryptionError, storedRecord('svc/a', stored), aliased);
+      const error = await readFailure(
+        SecretDecryptionError,
+        'SECRET_DECRYPTION_FAILED',
+        storedRecord('svc/a', stored),
+        aliased,
+      );
 
       expect(error).toMatchObject({ key: 'svc/a', keyId: 'alias' });
     });
@@ -298,7 +310,7 @@ describe('reading', () => {
         activeKeyId: 'k3',
       });
 
-      const error = await readFailure(SecretDecryptionError, storedRecord('svc/a', stored));
+      const error = await readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', storedRecord('svc/a', stored));
 
       expect(error).toMatchObject({ keyId: 'k3' });
       expect(error.message).toContain('not in the keyring');
@@ -332,6 +344,7 @@ describe('reading', () => {
 
       const error = await readFailure(
         SecretCorruptError,
+        'SECRET_CORRUPT',
         storedRecord('svc/a', { ...stored, valueJson: edit(stored.valueJson) }),
       );
 
@@ -341,7 +354,7 @@ describe('reading', () => {
     it('that decrypts to text that is not JSON fails with SecretCorruptError', async () => {
       const stored = sealedValue(bytes1, 'k1', 'svc/a', `{"token":"${MARKER}"`);
 
-      const error = await readFailure(SecretCorruptError, storedRecord('svc/a', stored));
+      const error = await readFailure(SecretCorruptError, 'SECRET_CORRUPT', storedRecord('svc/a', stored));
 
       expect(error).toMatchObject({ key: 'svc/a', reason: 'the stored value is not JSON' });
     });
@@ -358,7 +371,10 @@ describe('reading', () => {
     });
 
     it('fails with SecretDecryptionError with acceptPlaintext: false', async () => {
-      const error = await readFailure(SecretDecryptionError, plain, { ...keyring, acceptPlaintext: false });
+      const error = await readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', plain, {
+        ...keyring,
+        acceptPlaintext: false,
+      });
 
       expect(error).toMatchObject({ key: 'svc/a', keyId: undefined });
       expect(error.message).toContain('plaintext');
@@ -369,14 +385,19 @@ describe('reading', () => {
     const stored = await storedValueOf('svc/a', secret, keyring);
     const record = storedRecord('svc/a', { ...stored, encoding: 'aes-512-gcm' as SecretEncoding });
 
-    await expect(readFailure(SecretCorruptError, record)).resolves.toMatchObject({ key: 'svc/a' });
+    await expect(readFailure(SecretCorruptError, 'SECRET_CORRUPT', record)).resolves.toMatchObject({ key: 'svc/a' });
   });
 
   it.each<[string, () => StoredValue]>([
     ['an aes-256-gcm record', () => sealedValue(bytes1, 'k1', 'svc/a', JSON.stringify(secret))],
     ['a trigger.dev record', () => triggerDevValue(triggerDevKey, JSON.stringify(secret))],
   ])("fails with SecretDecryptionError on %s when the store has encryption 'none'", async (_, stored) => {
-    const error = await readFailure(SecretDecryptionError, storedRecord('svc/a', stored()), 'none');
+    const error = await readFailure(
+      SecretDecryptionError,
+      'SECRET_DECRYPTION_FAILED',
+      storedRecord('svc/a', stored()),
+      'none',
+    );
 
     expect(error.message).toContain('no keyring');
   });
@@ -404,9 +425,10 @@ describe('trigger.dev records', () => {
     ['without a legacy key', keyring],
     ['with another legacy key', { ...keyring, legacyTriggerDevKey: otherTriggerDevKey }],
   ])('fail with SecretDecryptionError %s', async (_, encryption) => {
-    await expect(readFailure(SecretDecryptionError, record(), encryption)).resolves.toMatchObject({
+    await expect(
+      readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', record(), encryption),
+    ).resolves.toMatchObject({
       key: 'svc/a',
-      code: 'SECRET_DECRYPTION_FAILED',
     });
   });
 
@@ -416,7 +438,9 @@ describe('trigger.dev records', () => {
   ])('with %s fail with SecretDecryptionError', async (_, edit) => {
     const tampered = storedRecord('svc/a', editedValue(record(), edit));
 
-    await expect(readFailure(SecretDecryptionError, tampered, legacy)).resolves.toMatchObject({ key: 'svc/a' });
+    await expect(
+      readFailure(SecretDecryptionError, 'SECRET_DECRYPTION_FAILED', tampered, legacy),
+    ).resolves.toMatchObject({ key: 'svc/a' });
   });
 
   it.each<[string, (stored: StoredValue) => StoredValue]>([
@@ -428,7 +452,9 @@ describe('trigger.dev records', () => {
   ])('with %s fail with SecretCorruptError', async (_, edit) => {
     const corrupt = storedRecord('svc/a', edit(record()));
 
-    await expect(readFailure(SecretCorruptError, corrupt, legacy)).resolves.toMatchObject({ key: 'svc/a' });
+    await expect(readFailure(SecretCorruptError, 'SECRET_CORRUPT', corrupt, legacy)).resolves.toMatchObject({
+      key: 'svc/a',
+    });
   });
 });
 
@@ -461,10 +487,20 @@ describe('printing a store', () => {
     expect(JSON.stringify(store)).not.toContain('legacyTriggerDevKey');
   });
 
+  it('shows nothing of its insides through util.inspect without custom inspection: its state is private', () => {
+    const printed = inspect(storeWith({ ...keyring, legacyTriggerDevKey: triggerDevKey }), {
+      customInspect: false,
+      showHidden: true,
+      depth: Infinity,
+    });
+
+    expect(printed).toBe('SecretStore {}');
+  });
+
   it.each<[string, (store: SecretStore) => string]>([
     ['JSON.stringify', (store) => JSON.stringify(store)],
     ['util.inspect', (store) => inspect(store, { showHidden: true, depth: Infinity })],
-    ['util.inspect without custom inspection', (store) => inspect(store, { customInspect: false, depth: Infinity })],
+    ['describe()', (store) => JSON.stringify(store.describe())],
   ])('shows key ids but no key material through %s', (_, print) => {
     const legacyKeys = [triggerDevKey, EncryptionKey.fromBytes(Buffer.from(triggerDevKey, 'utf8'))];
     for (const legacyTriggerDevKey of legacyKeys) {

@@ -1,6 +1,7 @@
 import {
-  DatabaseError,
+  DatabaseOperationError,
   DatabaseUnavailableError,
+  isSecretStoreError,
   InvalidSecretKeyError,
   InvalidSecretValueError,
   MigrationChecksumMismatchError,
@@ -13,11 +14,14 @@ import {
   SecretStoreError,
   SecretValidationError,
   SecretValueTooLargeError,
+  SecretVersionConflictError,
+  SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
   TransactionConflictError,
   TransactionUnsupportedError,
 } from '../../src';
 import { describeKey } from '../../src/errors';
+import type * as errorsModule from '../../src/errors';
 
 const errors: [string, SecretStoreError, string][] = [
   ['InvalidSecretKeyError', new InvalidSecretKeyError('k', 'why'), 'INVALID_SECRET_KEY'],
@@ -31,7 +35,7 @@ const errors: [string, SecretStoreError, string][] = [
   ['TransactionUnsupportedError', new TransactionUnsupportedError(), 'TRANSACTION_UNSUPPORTED'],
   ['MigrationError', new MigrationError('001_init.sql', 'why'), 'MIGRATION_FAILED'],
   ['MigrationChecksumMismatchError', new MigrationChecksumMismatchError('001_init.sql'), 'MIGRATION_CHECKSUM_MISMATCH'],
-  ['DatabaseError', new DatabaseError('Reading', '22P02', 'why'), 'DATABASE_ERROR'],
+  ['DatabaseOperationError', new DatabaseOperationError('Reading', '22P02', 'why'), 'DATABASE_ERROR'],
   ['DatabaseUnavailableError', new DatabaseUnavailableError('Reading', undefined, 'why'), 'DATABASE_UNAVAILABLE'],
   ['StatementTimeoutError', new StatementTimeoutError('Reading', '57014', 'why'), 'STATEMENT_TIMEOUT'],
   ['TransactionConflictError', new TransactionConflictError('Reading', '40001', 'why'), 'TRANSACTION_CONFLICT'],
@@ -58,10 +62,10 @@ describe.each(errors)('%s', (className, error, code) => {
 it.each([
   [SecretValueTooLargeError, InvalidSecretValueError],
   [MigrationChecksumMismatchError, MigrationError],
-  [DatabaseUnavailableError, DatabaseError],
-  [StatementTimeoutError, DatabaseError],
-  [TransactionConflictError, DatabaseError],
-  [SchemaNotMigratedError, DatabaseError],
+  [DatabaseUnavailableError, DatabaseOperationError],
+  [StatementTimeoutError, DatabaseOperationError],
+  [TransactionConflictError, DatabaseOperationError],
+  [SchemaNotMigratedError, DatabaseOperationError],
 ])('%p extends %p', (subclass, superclass) => {
   expect(subclass.prototype).toBeInstanceOf(superclass);
 });
@@ -102,5 +106,51 @@ describe('describeKey', () => {
     [{}, '<object>'],
   ])('renders %p as %s', (key, shown) => {
     expect(describeKey(key)).toBe(shown);
+  });
+});
+
+describe('isSecretStoreError', () => {
+  /** A second copy of the package's errors module, as a process that loads both the ESM and CommonJS builds has. */
+  function otherCopy(): typeof errorsModule {
+    let copy: typeof errorsModule | undefined;
+    jest.isolateModules(() => {
+      copy = jest.requireActual<typeof errorsModule>('../../src/errors');
+    });
+    return copy!;
+  }
+
+  it('knows an error of another copy of the package, where instanceof does not', () => {
+    const other = otherCopy();
+    const error = new other.SecretNotFoundError('svc/db');
+
+    expect(error).not.toBeInstanceOf(SecretNotFoundError);
+    expect(isSecretStoreError(error)).toBe(true);
+    expect(isSecretStoreError(error, 'SECRET_NOT_FOUND')).toBe(true);
+    expect(isSecretStoreError(error, 'SECRET_CORRUPT')).toBe(false);
+  });
+
+  it('matches the exact code, not the codes of subclasses', () => {
+    const lost = new SecretWriteOutcomeUnknownError('Writing secret', 'k', 'why');
+
+    expect(lost).toBeInstanceOf(DatabaseUnavailableError);
+    expect(isSecretStoreError(lost, 'WRITE_OUTCOME_UNKNOWN')).toBe(true);
+    expect(isSecretStoreError(lost, 'DATABASE_UNAVAILABLE')).toBe(false);
+  });
+
+  it.each([
+    ['an Error with a code of the package', Object.assign(new Error('x'), { code: 'SECRET_NOT_FOUND' })],
+    ['a plain object with that code', { code: 'SECRET_NOT_FOUND', name: 'SecretNotFoundError' }],
+    ['null', null],
+    ['a string', 'SECRET_NOT_FOUND'],
+  ])('refuses %s', (_, value) => {
+    expect(isSecretStoreError(value)).toBe(false);
+    expect(isSecretStoreError(value, 'SECRET_NOT_FOUND')).toBe(false);
+  });
+
+  it('narrows to the class of the code', () => {
+    const error: unknown = new SecretVersionConflictError('k', 1, 2);
+    if (!isSecretStoreError(error, 'SECRET_VERSION_CONFLICT')) throw new Error('expected a version conflict');
+    // Compiles only if the guard narrowed to SecretVersionConflictError.
+    expect(error.currentVersion).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { parseJson } from '../../src/cli/json-input';
-import { thrownBy } from './thrown-by';
+import { thrownBy } from '../support/errors';
 
 const SOURCE = 'the value argument';
 

@@ -1,4 +1,5 @@
-import { createPool, SecretStoreConfigError } from '../../src';
+import { SecretStoreConfigError } from '../../src';
+import { createPool } from '../../src/database/pool';
 
 // No connection is opened: node-postgres connects on the first query.
 const config = { connectionString: 'postgres://nobody@127.0.0.1:1/none' };

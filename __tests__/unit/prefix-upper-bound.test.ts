@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import { prefixUpperBound } from '../../src/secretstore/repository';
+import { prefixUpperBound } from '../../src/secretstore/prefix-upper-bound';
 
 /** Code point order, which is the byte order of UTF-8 (PostgreSQL's "C" collation). */
 function compareCodePoints(a: string, b: string): number {

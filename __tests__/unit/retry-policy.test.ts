@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import {
   ConnectionAcquireTimeoutError,
-  DatabaseError,
+  DatabaseOperationError,
   DatabaseUnavailableError,
   SecretStore,
   SecretStoreConfigError,
@@ -13,9 +13,9 @@ import {
   type SecretStoreRepository,
   type StoredValue,
 } from '../../src';
-import { testKeyring } from '../harness/keys';
-import { mockSecretStoreRepository, storedRecord } from './mock-secret-store-repository';
-import { rejectionOf } from './rejection-of';
+import { expectRejection, expectThrow } from '../support/errors';
+import { mockSecretStoreRepository, storedRecord } from '../support/mock-secret-store-repository';
+import { testKeyring } from '../support/test-keyring';
 
 const schema = z.object({ n: z.number() });
 
@@ -62,17 +62,14 @@ describe('reads', () => {
     const store = storeOf('none', 2);
     repository.listSecretsByPrefix.mockRejectedValue(lostAfterSending());
 
-    const error = await rejectionOf(store.getSecrets(schema, 'k'));
-
-    expect(error).toBeInstanceOf(DatabaseUnavailableError);
-    expect((error as DatabaseUnavailableError).code).toBe('DATABASE_UNAVAILABLE');
+    await expectRejection(store.getSecrets(schema, 'k'), DatabaseUnavailableError, 'DATABASE_UNAVAILABLE');
     expect(repository.listSecretsByPrefix).toHaveBeenCalledTimes(2);
   });
 
   it.each([
     ['a statement timeout', new StatementTimeoutError('Reading', '57014', 'canceling statement (SQLSTATE 57014)')],
     ['an exhausted pool', new ConnectionAcquireTimeoutError('Reading', undefined, 'no pooled connection')],
-    ['any other database error', new DatabaseError('Reading', '42501', 'permission denied (SQLSTATE 42501)')],
+    ['any other database error', new DatabaseOperationError('Reading', '42501', 'permission denied (SQLSTATE 42501)')],
   ])('are not attempted again after %s: that would only add load', async (_, failure) => {
     const store = storeOf('none');
     repository.getSecretsByKeys.mockRejectedValue(failure);
@@ -135,12 +132,14 @@ describe('setSecret without ifVersion (an upsert: sending it twice leaves the sa
     repository.upsertSecret.mockRejectedValue(lostAfterSending());
     repository.getSecret.mockResolvedValue(undefined);
 
-    const error = await rejectionOf(store.setSecret('k', { n: 1 }));
+    const error = await expectRejection(
+      store.setSecret('k', { n: 1 }),
+      SecretWriteOutcomeUnknownError,
+      'WRITE_OUTCOME_UNKNOWN',
+    );
 
-    expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
-    expect((error as SecretWriteOutcomeUnknownError).code).toBe('WRITE_OUTCOME_UNKNOWN');
-    expect((error as SecretWriteOutcomeUnknownError).key).toBe('k');
-    expect((error as Error).message).toMatch(/^Writing secret "k" failed: the connection was lost after the write/);
+    expect(error.key).toBe('k');
+    expect(error.message).toMatch(/^Writing secret "k" failed: the connection was lost after the write/);
     expect(repository.upsertSecret).toHaveBeenCalledTimes(2);
   });
 
@@ -184,9 +183,11 @@ describe('setSecret with ifVersion (compare-and-set)', () => {
         storedRecord('k', { valueJson: '{"v":1}', encoding: 'aes-256-gcm', keyId: 'test-k1' }, version),
       );
 
-      const error = await rejectionOf(store.setSecret('k', { n: 1 }, { ifVersion: 5 }));
-
-      expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
+      await expectRejection(
+        store.setSecret('k', { n: 1 }, { ifVersion: 5 }),
+        SecretWriteOutcomeUnknownError,
+        'WRITE_OUTCOME_UNKNOWN',
+      );
       expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(1);
     },
   );
@@ -220,9 +221,12 @@ describe('setSecret with ifVersion (compare-and-set)', () => {
       .mockRejectedValueOnce(lostAfterSending())
       .mockResolvedValueOnce(storedRecord('k', { valueJson: '{}', encoding: 'plain', keyId: null }, 9));
 
-    const error = await rejectionOf(store.setSecret('k', { n: 1 }, { ifVersion: 5 }));
+    const error = await expectRejection(
+      store.setSecret('k', { n: 1 }, { ifVersion: 5 }),
+      SecretVersionConflictError,
+      'SECRET_VERSION_CONFLICT',
+    );
 
-    expect(error).toBeInstanceOf(SecretVersionConflictError);
     expect(error).toMatchObject({ expectedVersion: 5, currentVersion: 9 });
   });
 });
@@ -273,10 +277,13 @@ describe('deleteSecret', () => {
     const store = storeOf();
     repository.deleteSecret.mockRejectedValue(lostAfterSending());
 
-    const error = await rejectionOf(store.deleteSecret('k'));
+    const error = await expectRejection(
+      store.deleteSecret('k'),
+      SecretWriteOutcomeUnknownError,
+      'WRITE_OUTCOME_UNKNOWN',
+    );
 
-    expect(error).toBeInstanceOf(SecretWriteOutcomeUnknownError);
-    expect((error as Error).message).toMatch(/^Deleting secret "k" failed/);
+    expect(error.message).toMatch(/^Deleting secret "k" failed/);
     expect(repository.deleteSecret).toHaveBeenCalledTimes(1);
   });
 
@@ -284,9 +291,8 @@ describe('deleteSecret', () => {
     const store = storeOf(testKeyring(), 2);
     repository.deleteSecret.mockRejectedValue(notSent());
 
-    const error = await rejectionOf(store.deleteSecret('k'));
+    const error = await expectRejection(store.deleteSecret('k'), DatabaseUnavailableError, 'DATABASE_UNAVAILABLE');
 
-    expect(error).toBeInstanceOf(DatabaseUnavailableError);
     expect(error).not.toBeInstanceOf(SecretWriteOutcomeUnknownError);
     expect(repository.deleteSecret).toHaveBeenCalledTimes(2);
   });
@@ -300,16 +306,12 @@ describe('retry options', () => {
     [{ delayMillis: Number.NaN }, 'retry.delayMillis'],
     ['3', 'retry'],
   ])('refuses %p, naming %s', (retry, setting) => {
-    const error = (() => {
-      try {
-        new SecretStore(repository, { encryption: 'none', retry: retry as never });
-      } catch (thrown) {
-        return thrown;
-      }
-      return undefined;
-    })();
+    const error = expectThrow(
+      () => new SecretStore(repository, { encryption: 'none', retry: retry as never }),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
 
-    expect(error).toBeInstanceOf(SecretStoreConfigError);
-    expect((error as SecretStoreConfigError).setting).toBe(setting);
+    expect(error.setting).toBe(setting);
   });
 });

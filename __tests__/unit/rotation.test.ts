@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 import {
-  DatabaseError,
+  DatabaseOperationError,
   InvalidArgumentError,
   EncryptionKey,
   SecretStore,
@@ -14,9 +14,14 @@ import {
   type SecretStoreRepository,
   type StoredValue,
 } from '../../src';
-import { sealedValue, triggerDevValue } from './envelopes';
-import { calledMethods, mockSecretStoreRepository, storedRecord, storedValueOf } from './mock-secret-store-repository';
-import { rejectionOf } from './rejection-of';
+import { sealedValue, triggerDevValue } from '../support/envelopes';
+import { expectRejection } from '../support/errors';
+import {
+  calledMethods,
+  mockSecretStoreRepository,
+  storedRecord,
+  storedValueOf,
+} from '../support/mock-secret-store-repository';
 
 const k1Bytes = randomBytes(32);
 const k1 = EncryptionKey.fromBytes(k1Bytes);
@@ -210,7 +215,7 @@ describe('failures', () => {
     ],
     [
       'reencryptSecret',
-      new DatabaseError('Re-encrypting secret "a"', '40001', 'conflict'),
+      new DatabaseOperationError('Re-encrypting secret "a"', '40001', 'conflict'),
       (error) => repository.reencryptSecret.mockRejectedValue(error),
     ],
   ])('lets an error of %s through unchanged', async (_, failure, arrange) => {
@@ -236,10 +241,13 @@ describe('failures', () => {
   it.each([0, -1, 1.5, Number.NaN, 100_001, '10'])(
     'refuses batchSize %p with InvalidArgumentError before reading',
     async (batchSize) => {
-      const error = await rejectionOf(store.rotateEncryptionKeys({ batchSize: batchSize as number }));
+      const error = await expectRejection(
+        store.rotateEncryptionKeys({ batchSize: batchSize as number }),
+        InvalidArgumentError,
+        'INVALID_ARGUMENT',
+      );
 
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'batchSize' });
+      expect(error).toMatchObject({ argument: 'batchSize' });
       expect(calledMethods(repository)).toEqual([]);
     },
   );
@@ -247,9 +255,12 @@ describe('failures', () => {
   it("refuses to run on a store with encryption 'none'", async () => {
     const plaintext = new SecretStore(repository, { encryption: 'none' });
 
-    const error = await rejectionOf(plaintext.rotateEncryptionKeys());
+    const error = await expectRejection(
+      plaintext.rotateEncryptionKeys(),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
 
-    expect(error).toBeInstanceOf(SecretStoreConfigError);
     expect(error).toMatchObject({ setting: 'encryption' });
     expect(calledMethods(repository)).toEqual([]);
   });

@@ -11,8 +11,8 @@ import {
   type SecretStoreOptions,
   type SecretStoreRepository,
 } from '../../src';
-import { mockSecretStoreRepository, storedRecord, upsertedValue } from './mock-secret-store-repository';
-import { rejectionOf } from './rejection-of';
+import { expectError, rejectionOf } from '../support/errors';
+import { mockSecretStoreRepository, storedRecord, upsertedValue } from '../support/mock-secret-store-repository';
 
 const MIB = 1024 * 1024;
 const plaintext: SecretStoreOptions = { encryption: 'none' };
@@ -229,11 +229,13 @@ describe('setSecret', () => {
       expect(repository.upsertSecret).toHaveBeenCalledTimes(1);
       repository.upsertSecret.mockClear();
 
-      const error = await refusal(ofBytes(limit + 1), options);
+      const error = expectError(
+        await refusal(ofBytes(limit + 1), options),
+        SecretValueTooLargeError,
+        'SECRET_VALUE_TOO_LARGE',
+      );
 
-      expect(error).toBeInstanceOf(SecretValueTooLargeError);
       expect(error).toMatchObject({
-        code: 'SECRET_VALUE_TOO_LARGE',
         path: '$',
         sizeBytes: limit + 1,
         limitBytes: limit,

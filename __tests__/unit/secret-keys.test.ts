@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 import { InvalidSecretKeyError, SecretStore, type SecretStoreRepository } from '../../src';
-import { calledMethods, mockSecretStoreRepository, secretRecord } from './mock-secret-store-repository';
-import { rejectionOf } from './rejection-of';
+import { expectRejection, rejectionOf } from '../support/errors';
+import { calledMethods, mockSecretStoreRepository, secretRecord } from '../support/mock-secret-store-repository';
 
 const anything = z.unknown();
 
@@ -84,10 +84,9 @@ const validKeys: [string, string][] = [
 
 describe.each(methods)('%s', (_, method) => {
   it.each(invalidKeys)('refuses %s with InvalidSecretKeyError before calling the repository', async (__, key) => {
-    const error = await rejectionOf(method.call(key));
+    const error = await expectRejection(method.call(key), InvalidSecretKeyError, 'INVALID_SECRET_KEY');
 
-    expect(error).toBeInstanceOf(InvalidSecretKeyError);
-    expect(error).toMatchObject({ key: keptKey(key), code: 'INVALID_SECRET_KEY' });
+    expect(error).toMatchObject({ key: keptKey(key) });
     expect(calledMethods(repository)).toEqual([]);
   });
 
@@ -139,10 +138,12 @@ describe('prefixes of getSecrets', () => {
     ['a lone surrogate', '\uD800'],
     ['more than 1024 bytes', 'é'.repeat(513)],
   ])('refuses a prefix with %s before reading', async (_, prefix) => {
-    await expect(store.getSecrets(anything, prefix as string)).rejects.toMatchObject({
-      constructor: InvalidSecretKeyError,
-      key: keptKey(prefix),
-    });
+    const error = await expectRejection(
+      store.getSecrets(anything, prefix as string),
+      InvalidSecretKeyError,
+      'INVALID_SECRET_KEY',
+    );
+    expect(error).toMatchObject({ key: keptKey(prefix) });
     expect(calledMethods(repository)).toEqual([]);
   });
 });

@@ -18,10 +18,15 @@ import {
   type SecretStoreOptions,
   type SecretStoreRepository,
 } from '../../src';
-import { calledMethods, mockSecretStoreRepository, secretRecord, upsertedValue } from './mock-secret-store-repository';
-import { releaseOnClose } from '../../src/secretstore/service';
-import { rejectionOf } from './rejection-of';
-import { thrownBy } from './thrown-by';
+import { secretStoreOver } from '../../src/secretstore/secret-store';
+import { StoreCore } from '../../src/secretstore/store-core';
+import { expectRejection, expectThrow } from '../support/errors';
+import {
+  calledMethods,
+  mockSecretStoreRepository,
+  secretRecord,
+  upsertedValue,
+} from '../support/mock-secret-store-repository';
 
 // Stands for a secret value: it must never show up in an error.
 const MARKER = 'sk_live_MARKER_5f1c9e';
@@ -54,10 +59,13 @@ describe('construction', () => {
   ] as const)('refuses %s = %p with SecretStoreConfigError naming the setting', (setting, value) => {
     const options: SecretStoreOptions = { encryption: 'none', [setting]: value };
 
-    const thrown = thrownBy(() => new SecretStore(repository, options));
+    const thrown = expectThrow(
+      () => new SecretStore(repository, options),
+      SecretStoreConfigError,
+      'INVALID_CONFIGURATION',
+    );
 
-    expect(thrown).toBeInstanceOf(SecretStoreConfigError);
-    expect(thrown).toMatchObject({ setting, code: 'INVALID_CONFIGURATION' });
+    expect(thrown).toMatchObject({ setting });
   });
 });
 
@@ -92,16 +100,15 @@ describe('getSecret', () => {
       ),
     });
 
-    const error = await rejectionOf(store.getSecret(quoting, 'svc/api'));
+    const error = await expectRejection(
+      store.getSecret(quoting, 'svc/api'),
+      SecretValidationError,
+      'SECRET_VALIDATION_FAILED',
+    );
 
-    expect(error).toBeInstanceOf(SecretValidationError);
-    expect(error).toMatchObject({
-      key: 'svc/api',
-      paths: ['$.scopes[1]', '$.scopes[3]'],
-      code: 'SECRET_VALIDATION_FAILED',
-    });
-    expect((error as Error).message).toContain('"svc/api"');
-    expect((error as Error).message).not.toContain(MARKER);
+    expect(error).toMatchObject({ key: 'svc/api', paths: ['$.scopes[1]', '$.scopes[3]'] });
+    expect(error.message).toContain('"svc/api"');
+    expect(error.message).not.toContain(MARKER);
     expect(inspect(error, { showHidden: true, depth: Infinity })).not.toContain(MARKER);
   });
 
@@ -130,15 +137,15 @@ describe('getSecret', () => {
   it('reports $ for a failure without issues', async () => {
     repository.getSecret.mockResolvedValue(secretRecord('k', '{}'));
 
-    await expect(
+    const error = await expectRejection(
       store.getSecret(
         standardSchema(() => ({ issues: [] })),
         'k',
       ),
-    ).rejects.toMatchObject({
-      constructor: SecretValidationError,
-      paths: ['$'],
-    });
+      SecretValidationError,
+      'SECRET_VALIDATION_FAILED',
+    );
+    expect(error).toMatchObject({ paths: ['$'] });
   });
 
   describe('with an async schema', () => {
@@ -153,9 +160,12 @@ describe('getSecret', () => {
     it('rejects with SecretValidationError when the refinement fails', async () => {
       repository.getSecret.mockResolvedValue(secretRecord('k', JSON.stringify({ token: MARKER })));
 
-      const error = await rejectionOf(store.getSecret(token, 'k'));
+      const error = await expectRejection(
+        store.getSecret(token, 'k'),
+        SecretValidationError,
+        'SECRET_VALIDATION_FAILED',
+      );
 
-      expect(error).toBeInstanceOf(SecretValidationError);
       expect(error).toMatchObject({ key: 'k', paths: ['$'] });
       expect(inspect(error)).not.toContain(MARKER);
     });
@@ -171,10 +181,9 @@ describe('getSecret', () => {
   it('throws SecretCorruptError for stored text that is not JSON, without quoting it', async () => {
     repository.getSecret.mockResolvedValue(secretRecord('svc/db', `{"password": "${MARKER}"`));
 
-    const error = await rejectionOf(store.getSecret(credentials, 'svc/db'));
+    const error = await expectRejection(store.getSecret(credentials, 'svc/db'), SecretCorruptError, 'SECRET_CORRUPT');
 
-    expect(error).toBeInstanceOf(SecretCorruptError);
-    expect(error).toMatchObject({ key: 'svc/db', code: 'SECRET_CORRUPT' });
+    expect(error).toMatchObject({ key: 'svc/db' });
     expect(inspect(error)).not.toContain(MARKER);
   });
 });
@@ -195,11 +204,12 @@ describe('schemas that are not Standard Schema v1 validators', () => {
 
   describe.each(reads)('%s', (_, read) => {
     it.each(notSchemas)('refuses %s with InvalidArgumentError before reading', async (__, schema) => {
-      await expect(read(schema as SecretSchema<unknown>)).rejects.toMatchObject({
-        constructor: InvalidArgumentError,
-        code: 'INVALID_ARGUMENT',
-        argument: 'schema',
-      });
+      const error = await expectRejection(
+        read(schema as SecretSchema<unknown>),
+        InvalidArgumentError,
+        'INVALID_ARGUMENT',
+      );
+      expect(error).toMatchObject({ argument: 'schema' });
       expect(calledMethods(repository)).toEqual([]);
     });
   });
@@ -215,11 +225,14 @@ describe('getSecretOrThrow', () => {
   it('throws SecretNotFoundError naming the key when it does not', async () => {
     repository.getSecret.mockResolvedValue(undefined);
 
-    const error = await rejectionOf(store.getSecretOrThrow(credentials, 'svc/missing'));
+    const error = await expectRejection(
+      store.getSecretOrThrow(credentials, 'svc/missing'),
+      SecretNotFoundError,
+      'SECRET_NOT_FOUND',
+    );
 
-    expect(error).toBeInstanceOf(SecretNotFoundError);
-    expect(error).toMatchObject({ key: 'svc/missing', code: 'SECRET_NOT_FOUND' });
-    expect((error as Error).message).toContain('"svc/missing"');
+    expect(error).toMatchObject({ key: 'svc/missing' });
+    expect(error.message).toContain('"svc/missing"');
   });
 });
 
@@ -270,9 +283,12 @@ describe('getSecrets', () => {
       secretRecord('svc/c', laterJson),
     ]);
 
-    const error = await rejectionOf(store.getSecrets(credentials, 'svc/'));
+    const error = await expectRejection(
+      store.getSecrets(credentials, 'svc/'),
+      SecretValidationError,
+      'SECRET_VALIDATION_FAILED',
+    );
 
-    expect(error).toBeInstanceOf(SecretValidationError);
     expect(error).toMatchObject({ key: 'svc/b', paths: ['$.scopes'] });
   });
 });
@@ -293,9 +309,12 @@ describe('getSecretsByKeys', () => {
   });
 
   it('refuses a list with an invalid key before reading', async () => {
-    const error = await rejectionOf(store.getSecretsByKeys(credentials, ['ok', ' padded']));
+    const error = await expectRejection(
+      store.getSecretsByKeys(credentials, ['ok', ' padded']),
+      InvalidSecretKeyError,
+      'INVALID_SECRET_KEY',
+    );
 
-    expect(error).toBeInstanceOf(InvalidSecretKeyError);
     expect(error).toMatchObject({ key: ' padded' });
     expect(calledMethods(repository)).toEqual([]);
   });
@@ -305,11 +324,12 @@ describe('getSecretsByKeys', () => {
     ['null', null],
     ['a Set', new Set(['a'])],
   ])('refuses %s in place of the array', async (_, keys) => {
-    await expect(store.getSecretsByKeys(credentials, keys as unknown as string[])).rejects.toMatchObject({
-      constructor: InvalidArgumentError,
-      code: 'INVALID_ARGUMENT',
-      argument: 'keys',
-    });
+    const error = await expectRejection(
+      store.getSecretsByKeys(credentials, keys as unknown as string[]),
+      InvalidArgumentError,
+      'INVALID_ARGUMENT',
+    );
+    expect(error).toMatchObject({ argument: 'keys' });
     expect(calledMethods(repository)).toEqual([]);
   });
 });
@@ -380,12 +400,14 @@ describe('close', () => {
     expect(calledMethods(repository)).toEqual([]);
   });
 
-  it('releases what the factory registered, once', async () => {
+  it('releases what the factory gave it to own, once', async () => {
     const release = jest.fn(() => Promise.resolve());
-    releaseOnClose(store, release);
+    const location = { kind: 'server' as const, description: 'db:5432/app' };
+    const owning = secretStoreOver(repository, StoreCore.fromOptions({ encryption: 'none' }, { location, release }));
+    expect(owning.describe().location).toEqual(location);
 
-    await store.close();
-    await store.close();
+    await owning.close();
+    await owning.close();
 
     expect(release).toHaveBeenCalledTimes(1);
   });

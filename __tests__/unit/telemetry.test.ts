@@ -1,9 +1,9 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-import packageJson from '../../package.json';
 import { SecretStore } from '../../src';
 import { INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION } from '../../src/secretstore/telemetry';
-import { mockSecretStoreRepository } from './mock-secret-store-repository';
+import { mockSecretStoreRepository } from '../support/mock-secret-store-repository';
+import packageJson from '../../package.json';
 
 it("names the instrumentation scope after the package and its version, so that a release can't leave it behind", async () => {
   expect(INSTRUMENTATION_SCOPE).toBe(packageJson.name);

@@ -2,7 +2,6 @@ import type { Pool } from 'pg';
 
 import { createScratchDatabase, type ScratchDatabase } from '../../../scripts/scratch-database';
 import {
-  createPool,
   generateEncryptionKey,
   migrate,
   parseEncryptionKeys,
@@ -11,6 +10,7 @@ import {
   type KeyringOptions,
   type PoolOptions,
 } from '../../../src';
+import { createPool } from '../../../src/database/pool';
 import { startDelayingProxy, type DelayingProxy } from './delaying-proxy';
 
 /** The server the suite loads, breaks and restarts; its `postgres` database serves admin connections. */

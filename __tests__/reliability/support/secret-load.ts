@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 
 import { SecretStoreError, type SecretStore } from '../../../src';
+import { codeOf } from '../../support/errors';
 import { sleep, withinDeadline } from './watchdog';
 
 /** What a store may answer while its connections die or its server restarts; anything else is a bug. */
@@ -168,11 +169,6 @@ async function auditWrites(store: SecretStore, load: WriteLoadResult): Promise<W
     else audit.failedWithForeignValue.push(key);
   }
   return audit;
-}
-
-function codeOf(error: unknown): string {
-  if (error instanceof SecretStoreError) return error.code;
-  return `untyped ${error instanceof Error ? error.name : typeof error}`;
 }
 
 /** "CODE count, …" in descending count, for a summary line. */

@@ -1,15 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+/** Processes running embedded-worker.ts, for the tests of an embedded data folder shared between processes. */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const WORKER = path.join(__dirname, 'embedded-worker.ts');
+import { spawnSource } from './source-process';
 
-/** The environment of a bare machine: no server, no keyring, no data folder chosen. */
-export const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([name]) => !/^(DATABASE_URL|PG[A-Z]*|SECRETSTORE_.*|TEST_DATABASE.*|NODE_OPTIONS)$/.test(name),
-  ),
-);
+const WORKER = path.join(__dirname, 'embedded-worker.ts');
 
 export interface WorkerEvent {
   event: string;
@@ -85,11 +80,7 @@ export class Worker {
 const running = new Set<Worker>();
 
 export function startWorker(mode: string, dataDir: string, count = 0): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mode, dataDir, String(count)], {
-    cwd: REPO_ROOT,
-    env: cleanEnv,
-  });
-  const worker = new Worker(child);
+  const worker = new Worker(spawnSource(WORKER, [mode, dataDir, String(count)]));
   running.add(worker);
   void worker.exited.then(() => running.delete(worker));
   return worker;
@@ -98,27 +89,4 @@ export function startWorker(mode: string, dataDir: string, count = 0): Worker {
 /** Kills the workers still running (a test that failed half-way), so that none outlives its test. */
 export async function killWorkers(): Promise<void> {
   await Promise.all([...running].map((worker) => worker.kill('SIGKILL')));
-}
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the `secretstore` CLI from source in its own process, with `input` on stdin. */
-export function cli(args: readonly string[], input = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: cleanEnv,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }

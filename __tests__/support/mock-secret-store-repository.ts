@@ -1,6 +1,6 @@
-import type { EncryptionOptions, StoredValue } from '../../src/encryption/codec';
-import type { SecretRecord, SecretStoreRepository } from '../../src/secretstore/repository';
-import { SecretStore } from '../../src/secretstore/service';
+import type { EncryptionOptions, StoredValue } from '../../src';
+import type { SecretRecord, SecretStoreRepository } from '../../src';
+import { SecretStore } from '../../src';
 
 /** A jest mock of every SecretStoreRepository method; transaction() runs `work` on the mock itself. */
 export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> {

@@ -83,8 +83,9 @@ async function main(): Promise<void> {
 main().then(
   () => lines.close(),
   (error: unknown) => {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    report('failed', { code, message });
+    const { code, message, stack } = (error ?? {}) as { code?: unknown; message?: unknown; stack?: unknown };
+    // All of it: a failure a worker cannot explain must still say what was thrown.
+    report('failed', { code, message, thrown: String(error), stack });
     process.exit(1);
   },
 );

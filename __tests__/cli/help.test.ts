@@ -1,0 +1,20 @@
+/** `--help`, `<command> --help` and `help <command>`, run in process: help on stdout, exit 0. */
+import { expectOk } from '../support/cli-output';
+import { secretstore } from '../support/cli-run';
+
+describe('help', () => {
+  it.each([[['--help']], [['set', '--help']], [['help', 'import']]])(
+    'secretstore %j prints help on stdout and exits 0',
+    async (args) => {
+      const stdout = expectOk(await secretstore(args));
+      expect(stdout).toMatch(/^Usage: secretstore /);
+      expect(stdout).toContain('--json');
+    },
+  );
+
+  it('ends the program help with the exit codes', async () => {
+    const stdout = expectOk(await secretstore(['--help']));
+    expect(stdout).toContain('\nExit codes:\n  0  success\n');
+    expect(stdout).toContain('\n  5  any other failure');
+  });
+});

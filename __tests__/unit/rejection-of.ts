@@ -1,9 +1,0 @@
-/** The error `promise` rejects with; fails the test when it resolves instead. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
