@@ -1,18 +1,20 @@
 /**
  * The embedded data folder on disk, through createSecretStore with real PGlite: its key file (never replaced
  * under the same id once a database depends on it, published atomically), the keyring it adds to
- * SECRETSTORE_ENCRYPTION_KEYS, opening only a store that exists, and the permissions of the folder and key.
+ * SECRETSTORE_ENCRYPTION_KEYS, opening only a store that exists, the permissions of the folder and key, and a
+ * database folder that PGlite cannot open.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { anyJson, createSecretStore, generateEncryptionKey, type SecretStoreLogger } from '../../src';
+import { openEmbeddedDatabase } from '../../src/database/embedded';
 import { loadEmbeddedKeyring } from '../../src/encryption/development-key';
 import { rejectionOf } from '../support/errors';
 import { useTemporaryFolder } from '../support/temporary-folder';
 
-// Each opening of PGlite on disk takes seconds, more beside other test files.
-jest.setTimeout(60_000);
+// Each opening of PGlite on disk takes seconds, and a minute or more on a loaded machine beside other test files.
+jest.setTimeout(240_000);
 
 const KEY_FILE_TEXT = /^dev:[A-Za-z0-9+/]{43}=\n$/;
 const GENERATED = /^secretstore: generated a development encryption key in /;
@@ -141,7 +143,7 @@ describe('the keyring of an embedded folder', () => {
       expect(store.toJSON()).toMatchObject({ activeKeyId: 'k1', keyIds: ['k1', 'dev'] });
       expect(await store.getSecret(anyJson, 'oauth.github')).toEqual({ token: 'first' });
       await store.setSecret('api.token', { token: 'second' });
-      expect((await store.listSecrets('')).map(({ key, keyId }) => [key, keyId])).toEqual([
+      expect((await store.listSecrets()).secrets.map(({ key, keyId }) => [key, keyId])).toEqual([
         ['api.token', 'k1'],
         ['oauth.github', 'dev'],
       ]);
@@ -278,6 +280,20 @@ describe('a data folder that is not a folder of its own', () => {
     expect((error as Error).message).toContain('holds other files and no secret store');
     expect(readdirSync(dataDir)).toEqual(['package.json']);
     expect(modeOf(dataDir)).toBe(0o755);
+  });
+});
+
+describe('a database folder that PGlite cannot open', () => {
+  it('fails with DATABASE_UNAVAILABLE naming it, never the bare object PGlite’s file system throws, and frees the folder', async () => {
+    mkdirSync(dataDir, { mode: 0o700 });
+    writeFileSync(path.join(dataDir, 'pgdata'), 'a file where PGlite keeps its folder');
+
+    const error = await rejectionOf(openEmbeddedDatabase(dataDir, { waitMs: 1_000 }));
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: 'DATABASE_UNAVAILABLE', requestSent: false });
+    expect((error as Error).message).toContain(`PGlite cannot open ${path.join(dataDir, 'pgdata')}: ErrnoError`);
+    expect(readdirSync(dataDir)).toEqual(['pgdata']);
   });
 });
 

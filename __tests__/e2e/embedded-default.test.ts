@@ -10,7 +10,7 @@ import { useTemporaryFolder } from '../support/temporary-folder';
 const Token = z.object({ token: z.string() });
 
 // Each test creates and opens a PGlite database on disk: a few seconds alone, more beside other test files.
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 const folder = useTemporaryFolder('secretstore-embedded-');
 /** The test's data folder: the temporary folder itself, unless a test moves it inside. */

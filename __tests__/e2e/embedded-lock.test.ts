@@ -3,14 +3,16 @@
  * crash cannot fake (the holder answering on its socket, its PID, start time and boot), taken over by one
  * contender at a time, and removed only by its own holder.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, statSync, utimesSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 
 import { z } from 'zod';
 
 import { createSecretStore } from '../../src';
+import { LOCK_FILE } from '../../src/database/data-dir';
+import { acquireDataFolderLock, type DataFolderLock } from '../../src/database/data-folder-lock';
 import { openEmbeddedDatabase } from '../../src/database/embedded';
 import { currentBootId, processStartTime } from '../../src/database/process-identity';
 import { useTemporaryFolder } from '../support/temporary-folder';
@@ -47,6 +49,28 @@ function replaceLock(content: string): void {
 }
 
 const DatabaseUnavailable = { code: 'DATABASE_UNAVAILABLE' };
+
+/** Written into a watched folder to mark a moment: events after its own come from changes made after it. */
+const MARKER = 'marker';
+/** Written last into a watched folder: once its event arrives, every earlier change's has. */
+const SENTINEL = 'sentinel';
+
+/** The names of the entries of `folder` created, moved or removed, as they are reported. */
+function watchFolder(folder: string): string[] & { close(): void } {
+  const names: string[] = [];
+  const watcher = watch(folder, (_event, name) => names.push(String(name)));
+  return Object.assign(names, { close: () => watcher.close() });
+}
+
+/** The names reported up to the sentinel's creation, waiting for it (events of one folder arrive in order). */
+async function eventsUntilSentinel(folder: string, names: string[]): Promise<string[]> {
+  writeFileSync(path.join(folder, SENTINEL), '');
+  for (let waited = 0; !names.includes(SENTINEL); waited += 1) {
+    if (waited === 600) throw new Error("the folder's change events never arrived");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return names.slice(0, names.indexOf(SENTINEL));
+}
 
 describe('the data folder lock', () => {
   it('names its holder’s process, its start and boot, and keeps its token out of sight', async () => {
@@ -132,9 +156,97 @@ describe('the data folder lock', () => {
     }
   });
 
+  it('never moves away, even for a moment, a lock published after a contender judged the one before it stale', async () => {
+    const bootId = await currentBootId();
+    writeFileSync(lockPath, lockRecord(2 ** 22 + 1, { started: '1', bootId }));
+    const successor = lockRecord(process.pid, { started: await processStartTime(process.pid), bootId });
+    const events = watchFolder(dataDir);
+    try {
+      const access = await acquireDataFolderLock(dataDir, {
+        socketPath: path.join(dataDir, 'contender.sock'),
+        waitMs: 10_000,
+        reachHolder: async (holder) => {
+          if (holder.pid === process.pid) return holder.socketPath;
+          // The contender read the gone holder's lock and is judging it: meanwhile a new holder takes over.
+          replaceLock(successor);
+          writeFileSync(path.join(dataDir, MARKER), '');
+          return undefined;
+        },
+      });
+      expect(access).toEqual({ kind: 'reached', connection: path.join(dataDir, '.s.PGSQL.5432') });
+      expect(readFileSync(lockPath, 'utf8')).toBe(successor);
+      // What the contender did once the successor was in place: it created and removed files of its own only.
+      const seen = await eventsUntilSentinel(dataDir, events);
+      expect(seen).toContain(MARKER);
+      expect(seen.slice(seen.indexOf(MARKER) + 1)).not.toContain(LOCK_FILE);
+      expect(readdirSync(dataDir).sort()).toEqual([LOCK_FILE, MARKER, SENTINEL]);
+    } finally {
+      events.close();
+    }
+  });
+
+  it('is taken over by exactly one of many contenders that find it stale at once, the others reaching that one', async () => {
+    const contenders = 16;
+    const bootId = await currentBootId();
+    // Bounded: each round is a fresh stale lock and a fresh race; one round with two holders fails the test.
+    for (let round = 0; round < 20; round += 1) {
+      writeFileSync(lockPath, lockRecord(2 ** 22 + 1, { started: '1', bootId }));
+      const accesses = await Promise.all(
+        Array.from({ length: contenders }, (_, index) =>
+          acquireDataFolderLock(dataDir, {
+            socketPath: path.join(dataDir, `contender-${index}.sock`),
+            waitMs: 30_000,
+            // A contender that holds the lock answers at once; the gone process's socket never does.
+            reachHolder: async (holder) => (holder.pid === process.pid ? holder.socketPath : undefined),
+          }),
+        ),
+      );
+      const holders = accesses.filter((access) => access.kind === 'holder');
+      expect(holders).toHaveLength(1);
+      const { socketPath } = (holders[0] as { lock: DataFolderLock }).lock;
+      expect(accesses.filter((access) => access.kind === 'reached')).toEqual(
+        Array(contenders - 1).fill({ kind: 'reached', connection: socketPath }),
+      );
+      expect(readdirSync(dataDir)).toEqual([LOCK_FILE]);
+      await (holders[0] as { lock: DataFolderLock }).lock.release();
+    }
+  });
+
+  it('waits while a live process is taking a stale lock over, and clears what one that died doing so left', async () => {
+    const bootId = await currentBootId();
+    const stale = lockRecord(2 ** 22 + 1, { started: '1', bootId });
+    writeFileSync(lockPath, stale);
+    // A taker-over's claim is named after the content it judged stale.
+    const claimPath = `${lockPath}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 32)}`;
+    const contend = (waitMs: number) =>
+      acquireDataFolderLock(dataDir, {
+        socketPath: path.join(dataDir, 'contender.sock'),
+        waitMs,
+        reachHolder: async () => undefined,
+      });
+
+    const live = { pid: process.pid, started: await processStartTime(process.pid), bootId, nonce: 'live' };
+    writeFileSync(claimPath, JSON.stringify(live));
+    const error = await contend(500).catch((caught: unknown) => caught);
+    expect(error).toMatchObject(DatabaseUnavailable);
+    expect(String(error)).toContain(`another process is taking over its stale lock ${lockPath}`);
+    expect(readFileSync(lockPath, 'utf8')).toBe(stale);
+
+    writeFileSync(claimPath, JSON.stringify({ ...live, pid: 2 ** 22 + 1, started: '1', nonce: 'dead' }));
+    const access = await contend(10_000);
+    expect(access.kind).toBe('holder');
+    expect(readdirSync(dataDir)).toEqual([LOCK_FILE]);
+    if (access.kind === 'holder') await access.lock.release();
+  });
+
   it('loses no write of processes that open one folder at the same moment, over a stale lock, and write at once', async () => {
     const writers = 3;
     const perWriter = 100;
+    // Made and migrated first, so that the writers wait for a holder opening PGlite, not for one creating the
+    // database (which, on a loaded machine, can outlast their wait).
+    const creator = startWorker('hold', dataDir);
+    await creator.waitFor('ready');
+    expect(await creator.end()).toBe(0);
     // Left by a process that is gone (no PID exceeds 2^22 on Linux): every writer finds it stale at once, and
     // only one may take it over.
     writeFileSync(lockPath, lockRecord(2 ** 22 + 1, { started: '1', bootId: await currentBootId() }));
@@ -146,10 +258,13 @@ describe('the data folder lock', () => {
     const reports = await Promise.all(workers.map((worker) => worker.waitFor('written')));
     expect(reports.map((report) => report.keys)).toEqual(Array(writers).fill(perWriter));
     expect(await Promise.all(workers.map((worker) => worker.end()))).toEqual(Array(writers).fill(0));
+    // The holder gave the folder up, and no contender left a claim or a temporary file behind.
+    expect(readdirSync(dataDir).filter((name) => name.startsWith(LOCK_FILE))).toEqual([]);
 
     const store = await createSecretStore({ dataDir, env: {}, logger: {} });
     try {
-      const keys = (await store.listSecrets('w')).map((secret) => secret.key);
+      const { secrets } = await store.listSecrets({ prefix: 'w', limit: 10_000 });
+      const keys = secrets.map((secret) => secret.key);
       expect(keys).toHaveLength(writers * perWriter);
       for (const worker of workers)
         expect(keys.filter((key) => key.startsWith(`w${worker.pid}.`))).toHaveLength(perWriter);

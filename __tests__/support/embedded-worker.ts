@@ -10,6 +10,7 @@
  *   and waits there until killed.
  */
 import { createInterface } from 'node:readline';
+import { inspect } from 'node:util';
 
 import { createSecretStore } from '../../src';
 import { openEmbeddedDatabase } from '../../src/database/embedded';
@@ -80,12 +81,29 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * All of what was thrown, so that a failure a worker cannot explain still says what it was: the value inspected
+ * deeply (causes, hidden properties), and an object's own keys, which inspection may leave out.
+ */
+function describeThrown(error: unknown): Record<string, unknown> {
+  const { code, message, stack } = (error ?? {}) as { code?: unknown; message?: unknown; stack?: unknown };
+  const isObject = typeof error === 'object' && error !== null;
+  return {
+    code,
+    message,
+    thrown: String(error),
+    type: isObject ? Object.prototype.toString.call(error) : typeof error,
+    constructorName: isObject ? (error as { constructor?: { name?: unknown } }).constructor?.name : undefined,
+    ownKeys: isObject ? Reflect.ownKeys(error).map(String) : undefined,
+    inspected: inspect(error, { depth: 8, showHidden: true, breakLength: Infinity, maxStringLength: 4_000 }),
+    stack,
+  };
+}
+
 main().then(
   () => lines.close(),
   (error: unknown) => {
-    const { code, message, stack } = (error ?? {}) as { code?: unknown; message?: unknown; stack?: unknown };
-    // All of it: a failure a worker cannot explain must still say what was thrown.
-    report('failed', { code, message, thrown: String(error), stack });
+    report('failed', describeThrown(error));
     process.exit(1);
   },
 );

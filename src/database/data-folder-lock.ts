@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 import { DatabaseUnavailableError, SecretStoreConfigError } from '../errors';
@@ -82,21 +82,82 @@ export class LockHolder {
   }
 }
 
-/**
- * Removes a stale lock, unless it changed since it was judged: it is moved aside under a unique name first,
- * and put back when what was moved is not what was judged (a new holder published in between).
- */
-async function takeOver(lockPath: string, judged: string): Promise<void> {
-  const aside = `${lockPath}.stale-${randomBytes(8).toString('hex')}`;
-  try {
-    await rename(lockPath, aside);
-  } catch (error) {
-    if (codeOf(error) === 'ENOENT') return;
+/** Who is removing a stale file: it alone may, while it runs. The nonce makes each claim's content unique. */
+interface Claim extends ProcessIdentity {
+  nonce: string;
+}
+
+/** How many claims left by contenders that died while removing a stale file are cleared in one attempt. */
+const MAX_CLAIM_DEPTH = 3;
+
+function claimPathOf(file: string, judged: string): string {
+  return `${file}.takeover-${createHash('sha256').update(judged).digest('hex').slice(0, 32)}`;
+}
+
+/** Whether an unreadable `file` was written long enough ago to be taken for damaged, not being written. */
+async function pastUnreadableGrace(file: string): Promise<boolean> {
+  const modified = await stat(file).then(
+    (stats) => stats.mtimeMs,
+    () => 0,
+  );
+  return Date.now() - modified >= UNREADABLE_LOCK_GRACE_MS;
+}
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch((error: unknown) => {
+    if (codeOf(error) === 'ENOENT') return undefined;
     throw error;
+  });
+}
+
+/** Whether the contender that wrote a claim may still be removing its file; an unreadable claim, until it is old. */
+async function claimMayBeLive(claimPath: string, content: string): Promise<boolean> {
+  let claim: Partial<Claim> | undefined;
+  try {
+    claim = JSON.parse(content) as Partial<Claim>;
+  } catch {
+    claim = undefined;
   }
-  const moved = await readFile(aside, 'utf8').catch(() => undefined);
-  if (moved !== judged) await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+  const { pid, started, bootId } = claim ?? {};
+  if (
+    typeof pid === 'number' &&
+    Number.isInteger(pid) &&
+    pid > 0 &&
+    optionalString(started) &&
+    optionalString(bootId)
+  ) {
+    return mayStillRun({ pid, started, bootId });
+  }
+  return !(await pastUnreadableGrace(claimPath));
+}
+
+/**
+ * Removes `file` if it still holds `judged` (judged stale), and reports whether it is gone or changed: false
+ * while another live contender is removing it. Removing is not conditional on POSIX, so contenders first
+ * claim that content (a file named after it, created only if absent) and only the claimant reads and removes.
+ * A new holder's lock bears a new token, so the claimant finds what it judged or a lock it must leave; no
+ * other contender removes a lock in between. A claim left by a contender that died is removed the same way.
+ */
+async function removeStale(file: string, judged: string, depth = 0): Promise<boolean> {
+  const claimPath = claimPathOf(file, judged);
+  const claim: Claim = { ...(await currentProcessIdentity()), nonce: randomBytes(16).toString('hex') };
+  if (await publishNewFile(claimPath, JSON.stringify(claim))) {
+    try {
+      if ((await readIfPresent(file)) === judged) {
+        await unlink(file).catch((error: unknown) => {
+          if (codeOf(error) !== 'ENOENT') throw error;
+        });
+      }
+    } finally {
+      await unlink(claimPath).catch(() => undefined);
+    }
+    return true;
+  }
+  const found = await readIfPresent(claimPath);
+  // Given up since: the file is gone, or no longer what was judged.
+  if (found === undefined) return true;
+  if (depth >= MAX_CLAIM_DEPTH || (await claimMayBeLive(claimPath, found))) return false;
+  return removeStale(claimPath, found, depth + 1);
 }
 
 /** The data folder's lock, held by this process. Its token is kept out of inspection and serialisation. */
@@ -153,11 +214,7 @@ async function judge<T>(
 ): Promise<Judgement<T>> {
   const read = parseLock(content);
   if (read.kind === 'unreadable') {
-    const modified = await stat(lockPath).then(
-      (stats) => stats.mtimeMs,
-      () => 0,
-    );
-    if (Date.now() - modified >= UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale' };
+    if (await pastUnreadableGrace(lockPath)) return { kind: 'stale' };
     return { kind: 'busy', why: `its lock file ${lockPath} cannot be read` };
   }
   if (read.kind === 'pid') {
@@ -198,25 +255,28 @@ export async function acquireDataFolderLock<T>(
     });
     if (published) return { kind: 'holder', lock: new DataFolderLock(lockPath, options.socketPath, token, content) };
 
-    const found = await readFile(lockPath, 'utf8').catch((error: unknown) => {
-      if (codeOf(error) === 'ENOENT') return undefined;
+    const found = await readIfPresent(lockPath).catch(() => {
       throw cannotWrite();
     });
     if (found === undefined) continue;
 
     const judgement = await judge(lockPath, found, options, deadline - Date.now());
     if (judgement.kind === 'reached') return judgement;
+    let why: string;
     if (judgement.kind === 'stale') {
-      await takeOver(lockPath, found).catch(() => {
+      const removed = await removeStale(lockPath, found).catch(() => {
         throw cannotWrite();
       });
-      continue;
+      if (removed) continue;
+      why = `another process is taking over its stale lock ${lockPath}`;
+    } else {
+      why = judgement.why;
     }
     if (Date.now() >= deadline) {
       throw new DatabaseUnavailableError(
         'Opening the embedded database',
         undefined,
-        `${dataDir} is in use: ${judgement.why}`,
+        `${dataDir} is in use: ${why}`,
         false,
       );
     }

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 
+import { DatabaseUnavailableError } from '../errors';
 import { toDatabase } from './to-database';
 import { DATABASE_FOLDER } from './data-dir';
 import { acquireDataFolderLock, type DataFolderLock } from './data-folder-lock';
@@ -59,6 +61,20 @@ async function socketPlace(dataDir: string): Promise<SocketPlace> {
   return { path: path.join(folder, SOCKET_NAME), remove: () => rm(folder, { recursive: true, force: true }) };
 }
 
+/**
+ * PGlite fails to open with an Error, or with objects of its file system that are not Errors (emscripten's
+ * `ErrnoError { errno }`, which String() shows as "[object Object]"): either becomes DATABASE_UNAVAILABLE.
+ */
+function cannotOpen(folder: string, error: unknown): DatabaseUnavailableError {
+  const why = error instanceof Error ? error.message : inspect(error, { depth: 1, breakLength: Infinity });
+  return new DatabaseUnavailableError(
+    'Opening the embedded database',
+    undefined,
+    `PGlite cannot open ${folder}: ${why}`,
+    false,
+  );
+}
+
 /** Opens PGlite under the folder this process now holds and serves it on the socket. */
 async function serve(
   dataDir: string,
@@ -68,7 +84,10 @@ async function serve(
 ): Promise<EmbeddedDatabase> {
   // Loaded on demand: applications that use a PostgreSQL server, and clients of a holder, never load it.
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(path.join(dataDir, DATABASE_FOLDER));
+  const folder = path.join(dataDir, DATABASE_FOLDER);
+  const db = await PGlite.create(folder).catch((error: unknown) => {
+    throw cannotOpen(folder, error);
+  });
   const session = new SharedPGliteSession(db);
   const database = toDatabase(session.ownerView());
   let server: EmbeddedSocketServer | undefined;
