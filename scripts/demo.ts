@@ -83,6 +83,20 @@ async function runWorkflow(store: SecretStore): Promise<Step[]> {
     key: 'api.external',
     result: `deleted=${deleted}, read back: ${after === undefined ? 'undefined' : 'still there'}`,
   });
+
+  const versions = await store.listSecretVersions('oauth.github');
+  steps.push({
+    step: 'history',
+    key: 'oauth.github',
+    result: `versions ${versions.map(({ version }) => version).join(', ')} (newest first)`,
+  });
+  const undeleted = await store.undeleteSecret('api.external');
+  const back = await store.getSecret(schemas['api.external'], 'api.external');
+  steps.push({
+    step: 'undelete',
+    key: 'api.external',
+    result: `undeleted=${undeleted}, read back: ${back === undefined ? 'undefined' : 'there again'}`,
+  });
   return steps;
 }
 

@@ -11,10 +11,13 @@ export type SecretStoreErrorCode =
   | 'SECRET_VALUE_TOO_LARGE'
   | 'INVALID_ARGUMENT'
   | 'SECRET_NOT_FOUND'
+  | 'SECRET_VERSION_NOT_FOUND'
+  | 'SECRET_EXPIRED'
   | 'SECRET_VERSION_CONFLICT'
   | 'SECRET_VALIDATION_FAILED'
   | 'SECRET_CORRUPT'
   | 'SECRET_DECRYPTION_FAILED'
+  | 'AUDIT_TRAIL_INVALID'
   | 'ENCRYPTION_KEY_MISMATCH'
   | 'INVALID_CONFIGURATION'
   | 'STORE_NOT_FOUND'
@@ -100,6 +103,46 @@ export class SecretNotFoundError extends SecretStoreError {
 
   constructor(readonly key: string) {
     super(`Secret ${describeKey(key)} was not found`);
+  }
+}
+
+/** A version that does not exist, was destroyed, or fell out of retention: it has no value to restore. */
+export class SecretVersionNotFoundError extends SecretStoreError {
+  readonly code = 'SECRET_VERSION_NOT_FOUND' as const;
+
+  constructor(
+    readonly key: string,
+    readonly version: number,
+  ) {
+    super(
+      `Version ${version} of secret ${describeKey(key)} was not found (never written, destroyed, or no longer kept)`,
+    );
+  }
+}
+
+/** A read of a secret past its expiresAt, by a store built with `rejectExpired: true`. */
+export class SecretExpiredError extends SecretStoreError {
+  readonly code = 'SECRET_EXPIRED' as const;
+
+  constructor(
+    readonly key: string,
+    readonly expiresAt: Date,
+  ) {
+    super(
+      `Secret ${describeKey(key)} expired at ${expiresAt instanceof Date ? expiresAt.toISOString() : String(expiresAt)}`,
+    );
+  }
+}
+
+/**
+ * The audit trail does not verify, so it cannot be sealed: a checkpoint would vouch for records that may have
+ * been forged or changed. `problem` says where; verifyAuditTrail reports the same.
+ */
+export class AuditTrailInvalidError extends SecretStoreError {
+  readonly code = 'AUDIT_TRAIL_INVALID' as const;
+
+  constructor(readonly problem: string) {
+    super(`The audit trail does not verify: ${problem}`);
   }
 }
 
@@ -387,10 +430,13 @@ const ERROR_CLASSES = {
   SECRET_VALUE_TOO_LARGE: SecretValueTooLargeError,
   INVALID_ARGUMENT: InvalidArgumentError,
   SECRET_NOT_FOUND: SecretNotFoundError,
+  SECRET_VERSION_NOT_FOUND: SecretVersionNotFoundError,
+  SECRET_EXPIRED: SecretExpiredError,
   SECRET_VERSION_CONFLICT: SecretVersionConflictError,
   SECRET_VALIDATION_FAILED: SecretValidationError,
   SECRET_CORRUPT: SecretCorruptError,
   SECRET_DECRYPTION_FAILED: SecretDecryptionError,
+  AUDIT_TRAIL_INVALID: AuditTrailInvalidError,
   ENCRYPTION_KEY_MISMATCH: EncryptionKeyMismatchError,
   INVALID_CONFIGURATION: SecretStoreConfigError,
   STORE_NOT_FOUND: StoreNotFoundError,

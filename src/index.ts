@@ -3,12 +3,25 @@
 export {
   SecretStore,
   MAX_VERSION,
+  type DestroySecretOptions,
+  type ListSecretsDueOptions,
+  type PurgeDeletedSecretsOptions,
+  type RestoreSecretVersionOptions,
   type SecretEntry,
   type SecretMetadata,
   type SecretWithMetadata,
   type SetSecretOptions,
   type StoreDescription,
+  type UpdateSecretMetadataOptions,
+  type VerifyAuditTrailOptions,
 } from './secretstore/secret-store';
+export type { ActorOption, ListSecretsOptions, ReadAuditTrailOptions } from './secretstore/lifecycle-arguments';
+export type {
+  AuditTrailHead,
+  AuditTrailProblem,
+  AuditTrailRecord,
+  AuditTrailVerification,
+} from './secretstore/audit-trail';
 export type { SecretStoreOptions } from './secretstore/secret-store-options';
 export type { RetryOptions } from './secretstore/retry-policy';
 export type { RotationOptions, RotationResult } from './secretstore/rotation';
@@ -26,15 +39,31 @@ export {
 } from './encryption/encryption-key';
 export type { EncryptionOptions, KeyringDescription, KeyringOptions } from './encryption/secret-codec';
 
-export type { SecretStoreRepository } from './secretstore/secret-store-repository';
+export type {
+  BulkEntry,
+  MetadataPage,
+  SecretStoreRepository,
+  WriteOptions,
+} from './secretstore/secret-store-repository';
 export { PostgresSecretStoreRepository } from './secretstore/postgres-secret-store-repository';
 export { InMemorySecretStoreRepository } from './secretstore/in-memory-secret-store-repository';
 export type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditOperation,
+  AuditRecord,
+  DueRecord,
   EncryptionUsage,
   KeyFingerprint,
   SecretEncoding,
+  SecretMetadataFields,
+  SecretMetadataPatch,
+  SecretMetadataRecord,
   SecretRecord,
+  SecretVersionInfo,
+  SecretVersionRecord,
   StoredValue,
+  WrittenValue,
 } from './secretstore/secret-record';
 export type { StatementOptions } from './database/to-database';
 
@@ -61,6 +90,7 @@ export type { SecretStoreLogger } from './logger';
 export type { SecretStoreOperation, SecretStoreOutcome, SecretStoreTelemetryOptions } from './secretstore/telemetry';
 
 export {
+  AuditTrailInvalidError,
   ConnectionAcquireTimeoutError,
   DatabaseOperationError,
   DatabaseUnavailableError,
@@ -76,12 +106,14 @@ export {
   SECRET_STORE_ERROR_CODES,
   SecretCorruptError,
   SecretDecryptionError,
+  SecretExpiredError,
   SecretNotFoundError,
   SecretStoreConfigError,
   SecretStoreError,
   SecretValidationError,
   SecretValueTooLargeError,
   SecretVersionConflictError,
+  SecretVersionNotFoundError,
   SecretWriteOutcomeUnknownError,
   StatementCancelledError,
   StatementTimeoutError,

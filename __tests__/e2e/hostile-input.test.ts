@@ -281,7 +281,7 @@ const storedCases: HostileCase[] = [
     SecretCorruptError,
     { code: 'SECRET_CORRUPT', key: ROW, reason: 'the envelope is malformed' },
   ),
-  storedCase('envelope of another version', [encryptedRow(ROW, { ...sealed, v: 2 })], SecretCorruptError, {
+  storedCase('envelope of another version', [encryptedRow(ROW, { ...sealed, v: 3 })], SecretCorruptError, {
     code: 'SECRET_CORRUPT',
     reason: 'the envelope is malformed',
   }),
@@ -507,7 +507,8 @@ async function assertStoreStillWorks(): Promise<void> {
   for (const store of [encrypted, plain]) {
     await store.setSecret('health.check', health);
     expect(await store.getSecretOrThrow(z.unknown(), 'health.check')).toEqual(health);
-    expect(await store.deleteSecret('health.check')).toBe(true);
+    // Destroyed, not deleted: a soft delete would leave the row behind.
+    expect((await store.destroySecret('health.check')).destroyed).not.toHaveLength(0);
   }
   expect(await encrypted.getSecretsByKeys(z.union([Token, OAuth]), ['seed.oauth', 'seed.api'])).toEqual([
     { key: 'seed.api', value: { token: 'tok-2' } },
@@ -562,7 +563,7 @@ describe('hostile input', () => {
       expect(stored).toMatchObject({ encoding: 'aes-256-gcm', key_id: 'k1', version: expect.any(Number) as unknown });
       expect(await encrypted.getSecretOrThrow(z.unknown(), 'hostile.escapes')).toEqual(value);
     } finally {
-      await encrypted.deleteSecret('hostile.escapes');
+      await encrypted.destroySecret('hostile.escapes');
     }
     expect(await tableRows()).toEqual(seeded);
   });

@@ -1,6 +1,6 @@
 /**
- * Key rotation on the real stack: re-encryption from k1 to k2 while writers run, skipped rows, resuming an
- * interrupted run, and rows that cannot be read.
+ * Key rotation on the real stack: re-encryption from k1 to k2 while writers run, skipped versions, resuming an
+ * interrupted run, and versions that cannot be read or rewritten in time.
  */
 import { z } from 'zod';
 
@@ -14,9 +14,11 @@ import {
   type RotationResult,
   SecretStore,
   type SecretStoreRepository,
+  type SecretVersionRecord,
 } from '../../src';
 import { createPool } from '../../src/database/pool';
 import { useTestDatabase } from '../harness/database';
+import { auditRows, checkpointRows, type AuditRow } from '../support/audit-tables';
 
 const testDatabase = useTestDatabase();
 
@@ -41,24 +43,27 @@ const onlyK1 = () => storeWith(`k1:${k1}`);
 const k2ThenK1 = () => storeWith(`k2:${k2},k1:${k1}`);
 const onlyK2 = () => storeWith(`k2:${k2}`);
 
-/** A repository that passes every call to `inner`, except those `overrides` replaces. */
-function delegatingTo(inner: SecretStoreRepository, overrides: Partial<SecretStoreRepository>): SecretStoreRepository {
-  return {
-    getSecret: (key) => inner.getSecret(key),
-    getSecretsByKeys: (keys) => inner.getSecretsByKeys(keys),
-    listSecretsByPrefix: (prefix) => inner.listSecretsByPrefix(prefix),
-    upsertSecret: (key, value) => inner.upsertSecret(key, value),
-    writeSecretIfVersion: (key, value, ifVersion) => inner.writeSecretIfVersion(key, value, ifVersion),
-    upsertSecrets: (entries) => inner.upsertSecrets(entries),
-    listSecretsToRotate: (activeKeyId, afterKey, limit) => inner.listSecretsToRotate(activeKeyId, afterKey, limit),
-    reencryptSecret: (key, version, value) => inner.reencryptSecret(key, version, value),
-    deleteSecret: (key) => inner.deleteSecret(key),
-    countSecretsByEncryption: () => inner.countSecretsByEncryption(),
-    getKeyFingerprints: () => inner.getKeyFingerprints(),
-    recordKeyFingerprint: (keyId, fingerprint) => inner.recordKeyFingerprint(keyId, fingerprint),
-    transaction: (work) => inner.transaction(work),
-    ...overrides,
-  };
+/** The harness repository, with listVersionsToRotate and reencryptVersion wrapped by `around` (each optional). */
+function repositoryAround(around: {
+  list?: (batch: SecretVersionRecord[]) => Promise<void>;
+  reencrypt?: (rewrite: () => Promise<boolean>) => Promise<boolean>;
+}): SecretStoreRepository {
+  return new (class extends PostgresSecretStoreRepository {
+    override async listVersionsToRotate(
+      activeKeyId: string,
+      after: { key: string; version: number },
+      limit: number,
+    ): Promise<SecretVersionRecord[]> {
+      const batch = await super.listVersionsToRotate(activeKeyId, after, limit);
+      await around.list?.(batch);
+      return batch;
+    }
+
+    override reencryptVersion(...args: Parameters<SecretStoreRepository['reencryptVersion']>): Promise<boolean> {
+      const rewrite = () => super.reencryptVersion(...args);
+      return around.reencrypt ? around.reencrypt(rewrite) : rewrite();
+    }
+  })(testDatabase().handle);
 }
 
 interface RowState {
@@ -71,7 +76,7 @@ interface RowState {
   value: string;
 }
 
-/** Rows as stored, timestamps as text so that microseconds count. */
+/** Current rows as stored, timestamps as text so that microseconds count. */
 async function rows(keys?: readonly string[]): Promise<RowState[]> {
   const { rows: found } = await testDatabase().database.query(
     `SELECT key, encoding, key_id, version, created_at::text AS created_at, updated_at::text AS updated_at,
@@ -84,10 +89,11 @@ async function rows(keys?: readonly string[]): Promise<RowState[]> {
   return found as RowState[];
 }
 
-/** How many rows are under each encoding and key id. */
+/** How many kept versions with a value are under each encoding and key id. */
 async function encodings(): Promise<{ encoding: string; key_id: string | null; n: number }[]> {
   const { rows: found } = await testDatabase().database.query(
-    `SELECT encoding, key_id, count(*)::int AS n FROM secret_store GROUP BY encoding, key_id ORDER BY encoding, key_id`,
+    `SELECT encoding, key_id, count(*)::int AS n FROM secret_versions WHERE value IS NOT NULL
+     GROUP BY encoding, key_id ORDER BY encoding, key_id`,
     [],
   );
   return found as { encoding: string; key_id: string | null; n: number }[];
@@ -127,12 +133,26 @@ function expectConsistent(result: RotationResult): void {
   expect(result.scanned).toBe(result.reEncrypted + result.skipped + result.failed.length);
 }
 
+/** What a run that finds nothing left under another key resolves. */
+const NOTHING_LEFT: RotationResult = {
+  scanned: 0,
+  reEncrypted: 0,
+  skipped: 0,
+  failed: [],
+  auditCheckpointsResealed: 0,
+};
+
+/** The rotate records of the audit trail, in order. */
+async function rotateRecords(): Promise<AuditRow[]> {
+  return (await auditRows(testDatabase().database)).filter(({ operation }) => operation === 'rotate');
+}
+
 beforeEach(async () => {
   await testDatabase().reset();
 });
 
 describe('rotateEncryptionKeys from k1 to k2', () => {
-  it('re-encrypts every row while writers overwrite secrets, losing no write', async () => {
+  it('re-encrypts every version while writers overwrite secrets, losing no write', async () => {
     const SECRETS = 300;
     const WRITERS = 4;
     const seeded = await seed(onlyK1(), SECRETS);
@@ -175,26 +195,32 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
     expect(writesDuringRotation).toBeGreaterThan(0);
     expectConsistent(first);
     expect(first.failed).toEqual([]);
-    expect(first.reEncrypted).toBeGreaterThan(0);
-    // Rows no writer touched can only be re-encrypted; rows a writer rewrote under k2 first are not listed.
+    // Versions no writer touched can only be re-encrypted; a first version a writer pushed out of retention
+    // meanwhile is skipped or never listed; the writers' own versions are under k2 and never listed.
     expect(first.reEncrypted).toBeGreaterThanOrEqual(untouched.length);
     expect(first.scanned).toBeLessThanOrEqual(SECRETS);
 
-    // Resumable: what the writers rewrote is already under k2, so nothing is left.
-    expect(await storeB.rotateEncryptionKeys({ batchSize: 25 })).toEqual({
-      scanned: 0,
-      reEncrypted: 0,
-      skipped: 0,
-      failed: [],
-    });
+    // Resumable: what the writers wrote is already under k2, so nothing is left.
+    expect(await storeB.rotateEncryptionKeys({ batchSize: 25 })).toEqual(NOTHING_LEFT);
 
-    expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: SECRETS }]);
+    const [usage] = await encodings();
+    expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: usage.n }]);
+    expect(usage.n).toBeGreaterThan(SECRETS);
+    // One rotate record for each version re-encrypted, none for one skipped.
+    expect(await rotateRecords()).toHaveLength(first.reEncrypted);
 
-    // A store that no longer knows k1 reads every secret as its latest acknowledged write.
+    // A store that no longer knows k1 reads every secret as its latest acknowledged write, and every first
+    // version still kept as it was seeded, and the trail verifies without k1.
     const storeC = onlyK2();
     const read = await storeC.getSecrets(Written, 'rotation.');
     expect(read).toStrictEqual(keys.map((key) => ({ key, value: latest.get(key) ?? seeded.get(key) })));
     expect(latest.size).toBeGreaterThan(0);
+    for (const key of keys) {
+      const versions = await storeC.listSecretVersions(key);
+      if (versions.at(-1)?.version !== 1) continue;
+      expect(await storeC.getSecretVersion(Written, key, 1)).toStrictEqual(seeded.get(key));
+    }
+    expect(await storeC.verifyAuditTrail()).toMatchObject({ ok: true, unsealed: 0 });
 
     // Rotation changed the ciphertext and key id of rows it only re-encrypted, not their version or timestamps.
     const after = await rows(untouched);
@@ -206,43 +232,69 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
     after.forEach((row, i) => expect(row.value).not.toBe(before[i].value));
   }, 60_000);
 
-  it('skips a row written between listing and re-encrypting, and keeps that write', async () => {
+  it('skips a version destroyed between listing and re-encrypting, and leaves a version written meanwhile to the next run', async () => {
     const seeded = await seed(onlyK1(), 5);
-    const concurrentKey = seedKey(2);
-    const concurrentValue: WrittenValue = { writer: 9, n: 1, key: concurrentKey };
+    const writtenKey = seedKey(2);
+    const destroyedKey = seedKey(3);
+    const writtenValue: WrittenValue = { writer: 9, n: 1, key: writtenKey };
     // An instance still on k1 only, as during a rolling deploy of the new keyring.
     const oldInstance = onlyK1();
+    const destroyedLatest: WrittenValue = { writer: 8, n: 2, key: destroyedKey };
+    await oldInstance.setSecret(destroyedKey, destroyedLatest);
 
-    const real = repository();
     let interleaved = false;
-    const interleaving = delegatingTo(real, {
-      async listSecretsToRotate(activeKeyId, afterKey, limit) {
-        const batch = await real.listSecretsToRotate(activeKeyId, afterKey, limit);
-        if (!interleaved && batch.some((record) => record.key === concurrentKey)) {
-          interleaved = true;
-          await oldInstance.setSecret(concurrentKey, concurrentValue);
-        }
-        return batch;
+    const interleaving = repositoryAround({
+      async list(batch) {
+        if (interleaved || !batch.some((record) => record.key === writtenKey)) return;
+        interleaved = true;
+        await oldInstance.setSecret(writtenKey, writtenValue);
+        expect(await oldInstance.destroySecret(destroyedKey, { versions: [1] })).toEqual({ destroyed: [1] });
       },
     });
 
     const result = await storeWith(`k2:${k2},k1:${k1}`, interleaving).rotateEncryptionKeys();
     expect(interleaved).toBe(true);
-    expect(result).toEqual({ scanned: 5, reEncrypted: 4, skipped: 1, failed: [] });
+    // Five first versions and the second of destroyedKey were listed; its first was destroyed meanwhile.
+    expect(result).toEqual({ ...NOTHING_LEFT, scanned: 6, reEncrypted: 5, skipped: 1 });
+    expect(await rotateRecords()).toHaveLength(5);
 
     const storeB = k2ThenK1();
-    expect(await storeB.getSecret(Written, concurrentKey)).toStrictEqual(concurrentValue);
-    const [row] = await rows([concurrentKey]);
+    expect(await storeB.getSecret(Written, writtenKey)).toStrictEqual(writtenValue);
+    const [row] = await rows([writtenKey]);
     expect(row).toMatchObject({ key_id: 'k1', version: 2 });
+    expect(await storeB.getSecretVersion(Written, destroyedKey, 1)).toBeUndefined();
 
-    // The next run picks up what was skipped.
-    expect(await storeB.rotateEncryptionKeys()).toEqual({ scanned: 1, reEncrypted: 1, skipped: 0, failed: [] });
-    expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: 5 }]);
+    // The next run picks up the version written meanwhile.
+    expect(await storeB.rotateEncryptionKeys()).toEqual({ ...NOTHING_LEFT, scanned: 1, reEncrypted: 1 });
+    expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: 6 }]);
     const expected = [...seeded].map(([key, value]) => ({
       key,
-      value: key === concurrentKey ? concurrentValue : value,
+      value: key === writtenKey ? writtenValue : key === destroyedKey ? destroyedLatest : value,
     }));
-    expect(await onlyK2().getSecrets(Written, 'rotation.')).toStrictEqual(expected);
+    const storeC = onlyK2();
+    expect(await storeC.getSecrets(Written, 'rotation.')).toStrictEqual(expected);
+    expect(await storeC.getSecretVersion(Written, writtenKey, 1)).toStrictEqual(seeded.get(writtenKey));
+    expect(await storeC.verifyAuditTrail()).toMatchObject({ ok: true });
+  });
+
+  it('re-encrypts each version once when a second run rewrites it between listing and re-encrypting', async () => {
+    const seeded = await seed(onlyK1(), 8);
+    const other = k2ThenK1();
+    let otherRun: RotationResult | undefined;
+    const interleaving = repositoryAround({
+      async list(batch) {
+        if (otherRun === undefined && batch.length > 0) otherRun = await other.rotateEncryptionKeys();
+      },
+    });
+
+    const result = await storeWith(`k2:${k2},k1:${k1}`, interleaving).rotateEncryptionKeys();
+
+    expect(otherRun).toMatchObject({ scanned: 8, reEncrypted: 8, failed: [] });
+    expect(result).toEqual({ ...NOTHING_LEFT, scanned: 8, skipped: 8 });
+    expect(await rotateRecords()).toHaveLength(8);
+    expect(await onlyK2().getSecrets(Written, 'rotation.')).toStrictEqual(
+      [...seeded].map(([key, value]) => ({ key, value })),
+    );
   });
 
   it('completes on a second run after the first was interrupted', async () => {
@@ -250,14 +302,13 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
     const BEFORE_FAILURE = 17;
     const seeded = await seed(onlyK1(), SECRETS);
 
-    const real = repository();
     const outage = new DatabaseUnavailableError('Re-encrypting secret', '57P01', 'terminating connection');
     let calls = 0;
-    const failing = delegatingTo(real, {
-      async reencryptSecret(key, version, value) {
+    const failing = repositoryAround({
+      async reencrypt(rewrite) {
         calls++;
         if (calls > BEFORE_FAILURE) throw outage;
-        return real.reencryptSecret(key, version, value);
+        return rewrite();
       },
     });
 
@@ -266,33 +317,36 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
       { encoding: 'aes-256-gcm', key_id: 'k1', n: SECRETS - BEFORE_FAILURE },
       { encoding: 'aes-256-gcm', key_id: 'k2', n: BEFORE_FAILURE },
     ]);
+    expect(await rotateRecords()).toHaveLength(BEFORE_FAILURE);
 
     expect(await k2ThenK1().rotateEncryptionKeys({ batchSize: 10 })).toEqual({
+      ...NOTHING_LEFT,
       scanned: SECRETS - BEFORE_FAILURE,
       reEncrypted: SECRETS - BEFORE_FAILURE,
-      skipped: 0,
-      failed: [],
     });
     expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: SECRETS }]);
+    expect(await rotateRecords()).toHaveLength(SECRETS);
     expect(await onlyK2().getSecrets(Written, 'rotation.')).toStrictEqual(
       [...seeded].map(([key, value]) => ({ key, value })),
     );
   });
 
-  it('reports a row under an unknown key id as failed, leaves it as it is and rotates the others', async () => {
+  it('reports a version under an unknown key id as failed, leaves it as it is and rotates the others', async () => {
     const seeded = await seed(onlyK1(), 10);
     const orphanKey = 'rotation.orphan';
     await storeWith(`k0:${k0}`).setSecret(orphanKey, { lost: true });
+    // Its audit record was sealed while k0 was still known: k0 is gone from every keyring since.
+    await storeWith(`k1:${k1},k0:${k0}`).sealAuditTrail();
     const [orphanBefore] = await rows([orphanKey]);
     expect(orphanBefore).toMatchObject({ key_id: 'k0' });
 
     const storeB = k2ThenK1();
     const result = await storeB.rotateEncryptionKeys({ batchSize: 4 });
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       scanned: 11,
       reEncrypted: 10,
       skipped: 0,
-      failed: [{ key: orphanKey, code: 'SECRET_DECRYPTION_FAILED' }],
+      failed: [{ key: orphanKey, version: 1, code: 'SECRET_DECRYPTION_FAILED' }],
     });
 
     expect(await rows([orphanKey])).toEqual([orphanBefore]);
@@ -308,17 +362,46 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
       keyId: 'k0',
     });
 
-    // Run again, it reports the same row and changes nothing.
+    // Run again, it reports the same version and changes nothing.
     expect(await storeB.rotateEncryptionKeys()).toEqual({
+      ...NOTHING_LEFT,
       scanned: 1,
-      reEncrypted: 0,
-      skipped: 0,
-      failed: [{ key: orphanKey, code: 'SECRET_DECRYPTION_FAILED' }],
+      failed: [{ key: orphanKey, version: 1, code: 'SECRET_DECRYPTION_FAILED' }],
     });
     expect(await rows([orphanKey])).toEqual([orphanBefore]);
   });
 
-  it('reports a row locked past the statement timeout as failed and rotates the rest', async () => {
+  it('re-encrypts what it can but seals nothing while an unsealed record is signed under a key it does not know', async () => {
+    const seeded = await seed(onlyK1(), 4);
+    await storeWith(`k0:${k0}`).setSecret('rotation.orphan', { lost: true });
+    const storeB = k2ThenK1();
+
+    // The seal never vouches for a record it cannot check; the versions rewritten before it stay rewritten,
+    // and the result says both.
+    expect(await storeB.rotateEncryptionKeys()).toEqual({
+      ...NOTHING_LEFT,
+      scanned: 5,
+      reEncrypted: 4,
+      failed: [{ key: 'rotation.orphan', version: 1, code: 'SECRET_DECRYPTION_FAILED' }],
+      auditTrailProblem: expect.stringContaining('not in the keyring') as unknown,
+    });
+    expect(await encodings()).toEqual([
+      { encoding: 'aes-256-gcm', key_id: 'k0', n: 1 },
+      { encoding: 'aes-256-gcm', key_id: 'k2', n: 4 },
+    ]);
+    expect(await rotateRecords()).toHaveLength(4);
+    expect(await checkpointRows(testDatabase().database)).toEqual([]);
+    expect(await onlyK2().getSecrets(Written, 'rotation.0')).toStrictEqual(
+      [...seeded].map(([key, value]) => ({ key, value })),
+    );
+
+    // With k0 back in the keyring the same run completes, sealing that record too.
+    const withK0 = storeWith(`k2:${k2},k1:${k1},k0:${k0}`);
+    expect(await withK0.rotateEncryptionKeys()).toEqual({ ...NOTHING_LEFT, scanned: 1, reEncrypted: 1 });
+    expect(await onlyK2().verifyAuditTrail()).toMatchObject({ ok: true, unsealed: 0 });
+  });
+
+  it('reports a version locked past the statement timeout as failed and rotates the rest', async () => {
     const { mode, url } = testDatabase();
     if (mode !== 'server') {
       // PGlite is one session: no other connection can hold a row lock while rotation runs.
@@ -332,26 +415,29 @@ describe('rotateEncryptionKeys from k1 to k2', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM secret_store WHERE key = $1 FOR UPDATE', [lockedKey]);
+      await holder.query('SELECT 1 FROM secret_versions WHERE key = $1 AND version = 1 FOR UPDATE', [lockedKey]);
 
       const rotating = new SecretStore(new PostgresSecretStoreRepository(pool), {
         encryption: parseEncryptionKeys(`k2:${k2},k1:${k1}`),
       });
       const result = await rotating.rotateEncryptionKeys({ batchSize: 2 });
 
-      expect(result).toEqual({
+      expect(result).toMatchObject({
         scanned: 6,
         reEncrypted: 5,
         skipped: 0,
-        failed: [{ key: lockedKey, code: 'STATEMENT_TIMEOUT' }],
+        failed: [{ key: lockedKey, version: 1, code: 'STATEMENT_TIMEOUT' }],
       });
+      // The failed rewrite left no record behind.
+      expect((await rotateRecords()).map(({ key }) => key)).not.toContain(lockedKey);
       await holder.query('ROLLBACK');
       // Once the lock is gone, a second run finishes the job.
-      expect(await rotating.rotateEncryptionKeys()).toEqual({ scanned: 1, reEncrypted: 1, skipped: 0, failed: [] });
+      expect(await rotating.rotateEncryptionKeys()).toEqual({ ...NOTHING_LEFT, scanned: 1, reEncrypted: 1 });
     } finally {
       await holder.end();
       await pool.end();
     }
     expect(await encodings()).toEqual([{ encoding: 'aes-256-gcm', key_id: 'k2', n: 6 }]);
+    expect(await rotateRecords()).toHaveLength(6);
   });
 });

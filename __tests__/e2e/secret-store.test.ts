@@ -94,31 +94,54 @@ describe('SecretStore on PostgreSQL', () => {
     expect(await rowCount()).toBe(0);
   });
 
-  it('deletes, reporting whether the key existed', async () => {
+  it('deletes softly, reporting whether the key was there', async () => {
     await store.setSecret('api.external', { api_key: 'k' });
     expect(await store.deleteSecret('api.external')).toBe(true);
     expect(await store.deleteSecret('api.external')).toBe(false);
-    expect(await rowCount()).toBe(0);
+    expect(await store.deleteSecret('api.never')).toBe(false);
+    expect(await store.getSecret(anyJson, 'api.external')).toBeUndefined();
+    // The row stays, marked, so that undeleteSecret can bring it back.
+    const { rows } = await testDatabase().database.query(
+      'SELECT key, deleted_at IS NOT NULL AS deleted FROM secret_store',
+      [],
+    );
+    expect(rows).toEqual([{ key: 'api.external', deleted: true }]);
   });
 
   it('lists metadata without values, and counts secrets by encryption key', async () => {
     await store.setSecret('meta.b', { n: 1 });
     await store.setSecret('meta.a', { n: 1 });
     await store.setSecret('meta.a', { n: 2 });
+    // A plaintext row written around the store (by hand, or before migration 004): it is kept as its version.
     await testDatabase().database.query(
-      "INSERT INTO secret_store (key, value, encoding) VALUES ('meta.plain', '{\"n\":0}', 'plain')",
+      `INSERT INTO secret_store (key, version, value, encoding) VALUES ('meta.plain', 1, '{"n":0}', 'plain')`,
       [],
     );
 
-    const listed = await store.listSecrets('meta.');
+    const { secrets: listed, next } = await store.listSecrets({ prefix: 'meta.' });
+    expect(next).toBeUndefined();
     expect(listed.map(({ key, version, encoding }) => ({ key, version, encoding }))).toEqual([
       { key: 'meta.a', version: 2, encoding: 'aes-256-gcm' },
       { key: 'meta.b', version: 1, encoding: 'aes-256-gcm' },
       { key: 'meta.plain', version: 1, encoding: 'plain' },
     ]);
-    expect(Object.keys(listed[0]).sort()).toEqual(['createdAt', 'encoding', 'key', 'keyId', 'updatedAt', 'version']);
+    expect(Object.keys(listed[0]).sort()).toEqual([
+      'createdAt',
+      'deletedAt',
+      'description',
+      'encoding',
+      'expiresAt',
+      'key',
+      'keyId',
+      'maxVersions',
+      'rotateAfter',
+      'tags',
+      'updatedAt',
+      'version',
+    ]);
+    // Every kept version counts: meta.a keeps two.
     expect(await store.encryptionUsage()).toEqual([
-      { encoding: 'aes-256-gcm', keyId: encryption.activeKeyId, secrets: 2 },
+      { encoding: 'aes-256-gcm', keyId: encryption.activeKeyId, secrets: 3 },
       { encoding: 'plain', keyId: null, secrets: 1 },
     ]);
     expect(await store.getSecret(anyJson, 'meta.a')).toEqual({ n: 2 });

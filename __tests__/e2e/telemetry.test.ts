@@ -127,6 +127,19 @@ function repository(): PostgresSecretStoreRepository {
   return new PostgresSecretStoreRepository(testDatabase().handle);
 }
 
+/**
+ * Makes `key` read as a value written under a key the keyring no longer holds: its rows name another key id.
+ * Its audit record stays signed under a key of the keyring, so that rotation can still seal the trail.
+ */
+async function relabelToLostKey(key: string): Promise<void> {
+  for (const table of ['secret_store', 'secret_versions']) {
+    await testDatabase().database.query(
+      `UPDATE ${table} SET key_id = 'lost', value = jsonb_set(value, '{kid}', '"lost"') WHERE key = $1`,
+      [key],
+    );
+  }
+}
+
 /** A store reporting to `observed`'s providers and logger. */
 function observedStore(
   observed: Observed,
@@ -178,7 +191,7 @@ describe('spans', () => {
     await store.getSecretOrThrow(Token, 'svc.b');
     await store.getSecrets(Token, 'svc.');
     await store.getSecretsByKeys(Token, ['svc.a', 'svc.missing', 'svc.a']);
-    await store.listSecrets('svc.');
+    await store.listSecrets({ prefix: 'svc.' });
     await store.encryptionUsage();
     await store.deleteSecret('svc.b');
     await store.transaction(async () => undefined);
@@ -383,19 +396,18 @@ describe('spans', () => {
   });
 
   it('counts what rotation scanned, re-encrypted, skipped and could not read, and warns per unreadable row', async () => {
-    const k0 = generateEncryptionKey();
     const k1 = generateEncryptionKey();
     const k2 = generateEncryptionKey();
     const writer = new SecretStore(repository(), { encryption: parseEncryptionKeys(`k1:${k1}`) });
-    for (const key of ['rot.a', 'rot.b', 'rot.c']) await writer.setSecret(key, { token: marker() });
-    await new SecretStore(repository(), { encryption: parseEncryptionKeys(`k0:${k0}`) }).setSecret('rot.lost', {
-      token: marker(),
-    });
-    // A write that lands between rotation's read and its rewrite of rot.c: the row is skipped.
+    for (const key of ['rot.a', 'rot.b', 'rot.c', 'rot.lost']) await writer.setSecret(key, { token: marker() });
+    await relabelToLostKey('rot.lost');
+    // A write that lands between rotation's read and its rewrite of rot.c, keeping one version: the version
+    // rotation read is gone, and skipped.
+    const keepingOne = new SecretStore(repository(), { encryption: parseEncryptionKeys(`k1:${k1}`), maxVersions: 1 });
     class RacingRepository extends PostgresSecretStoreRepository {
-      override async reencryptSecret(...args: Parameters<SecretStoreRepository['reencryptSecret']>) {
-        if (args[0] === 'rot.c') await writer.setSecret('rot.c', { token: marker() });
-        return super.reencryptSecret(...args);
+      override async reencryptVersion(...args: Parameters<SecretStoreRepository['reencryptVersion']>) {
+        if (args[0].key === 'rot.c') await keepingOne.setSecret('rot.c', { token: marker() });
+        return super.reencryptVersion(...args);
       }
     }
     const observed = observe();
@@ -411,7 +423,8 @@ describe('spans', () => {
       scanned: 4,
       reEncrypted: 2,
       skipped: 1,
-      failed: [{ key: 'rot.lost', code: 'SECRET_DECRYPTION_FAILED' }],
+      failed: [{ key: 'rot.lost', version: 1, code: 'SECRET_DECRYPTION_FAILED' }],
+      auditCheckpointsResealed: 0,
     });
     const span = spanNamed(observed.spans(), 'secretstore.rotateEncryptionKeys');
     expect(span.attributes).toEqual({
@@ -442,7 +455,7 @@ describe('spans', () => {
     await store.getSecretOrThrow(Credentials, 'leak.b');
     await store.getSecrets(Credentials, 'leak.');
     await store.getSecretsByKeys(anyJson, ['leak.a', 'leak.b']);
-    await store.listSecrets('leak.');
+    await store.listSecrets({ prefix: 'leak.' });
     // Each settles into 'rejected' at once, so that no rejection goes unhandled while another is awaited.
     const failures = [
       store.getSecret(z.object({ user: z.number() }), 'leak.a'),
@@ -610,10 +623,8 @@ describe('the logger', () => {
   });
 
   it('prints nothing by default, not even for failures and unreadable rows', async () => {
-    const k0 = generateEncryptionKey();
-    await new SecretStore(repository(), { encryption: parseEncryptionKeys(`k0:${k0}`) }).setSecret('quiet.lost', {
-      token: 'x',
-    });
+    await new SecretStore(repository(), { encryption }).setSecret('quiet.lost', { token: 'x' });
+    await relabelToLostKey('quiet.lost');
     const output = captureOutput();
     try {
       const store = new SecretStore(repository(), { encryption });

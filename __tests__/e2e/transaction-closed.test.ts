@@ -20,6 +20,18 @@ async function keys(): Promise<string[]> {
   return (rows as { key: string }[]).map((row) => row.key);
 }
 
+/** What any change would add to: kept versions, audit records and checkpoints. */
+async function history(): Promise<unknown> {
+  const { rows } = await testDatabase().database.query(
+    `SELECT (SELECT count(*)::int FROM secret_versions) AS versions,
+            (SELECT count(*)::int FROM secret_audit_log) AS audit,
+            (SELECT count(*)::int FROM secret_audit_checkpoints) AS checkpoints,
+            (SELECT count(*)::int FROM secret_store WHERE deleted_at IS NOT NULL) AS deleted`,
+    [],
+  );
+  return rows[0];
+}
+
 /** Every operation of a store, as a kept transaction store would be misused. */
 const operations: [string, (tx: SecretStore) => unknown][] = [
   ['getSecret', (tx) => tx.getSecret(Counter, 'tx.a')],
@@ -27,10 +39,23 @@ const operations: [string, (tx: SecretStore) => unknown][] = [
   ['getSecretWithMetadata', (tx) => tx.getSecretWithMetadata(Counter, 'tx.a')],
   ['getSecrets', (tx) => tx.getSecrets(Counter, 'tx.')],
   ['getSecretsByKeys', (tx) => tx.getSecretsByKeys(Counter, ['tx.a'])],
-  ['listSecrets', (tx) => tx.listSecrets('tx.')],
+  ['listSecrets', (tx) => tx.listSecrets({ prefix: 'tx.' })],
+  ['listSecretsDue', (tx) => tx.listSecretsDue({ within: 60_000 })],
+  ['getSecretMetadata', (tx) => tx.getSecretMetadata('tx.a')],
+  ['getSecretVersion', (tx) => tx.getSecretVersion(Counter, 'tx.a', 1)],
+  ['listSecretVersions', (tx) => tx.listSecretVersions('tx.a')],
   ['setSecret', (tx) => tx.setSecret('tx.late', { n: 1 })],
   ['setSecrets', (tx) => tx.setSecrets([{ key: 'tx.late', value: { n: 1 } }])],
+  ['restoreSecretVersion', (tx) => tx.restoreSecretVersion('tx.a', 1)],
+  ['updateSecretMetadata', (tx) => tx.updateSecretMetadata('tx.a', { description: 'late' })],
   ['deleteSecret', (tx) => tx.deleteSecret('tx.a')],
+  ['undeleteSecret', (tx) => tx.undeleteSecret('tx.a')],
+  ['destroySecret', (tx) => tx.destroySecret('tx.a')],
+  ['purgeDeletedSecrets', (tx) => tx.purgeDeletedSecrets({ olderThan: 0 })],
+  ['readAuditTrail', (tx) => tx.readAuditTrail()],
+  ['verifyAuditTrail', (tx) => tx.verifyAuditTrail()],
+  ['sealAuditTrail', (tx) => tx.sealAuditTrail()],
+  ['withActor', (tx) => tx.withActor('late-actor', () => tx.setSecret('tx.late', { n: 1 }))],
   ['encryptionUsage', (tx) => tx.encryptionUsage()],
   ['checkEncryptionKeys', (tx) => tx.checkEncryptionKeys()],
   ['rotateEncryptionKeys', (tx) => tx.rotateEncryptionKeys()],
@@ -44,6 +69,7 @@ describe("a transaction's store after its transaction ended", () => {
       kept = tx;
       await tx.setSecret('tx.a', { n: 1 });
     });
+    const before = await history();
 
     const error = await expectRejection(
       Promise.resolve().then(() => call(kept!)),
@@ -52,6 +78,7 @@ describe("a transaction's store after its transaction ended", () => {
     );
     expect(error).toMatchObject({ operation: name });
     expect(await keys()).toEqual(['tx.a']);
+    expect(await history()).toEqual(before);
     expect(await store.getSecret(Counter, 'tx.a')).toEqual({ n: 1 });
   });
 

@@ -178,7 +178,7 @@ describe('secrets imported from trigger.dev', () => {
 
   it('upgrades both versions to the active key on rotation, readable without the legacy key', async () => {
     const result = await storeWith(ENCRYPTION_KEY).rotateEncryptionKeys();
-    expect(result).toEqual({ scanned: 3, reEncrypted: 3, skipped: 0, failed: [] });
+    expect(result).toEqual({ scanned: 3, reEncrypted: 3, skipped: 0, failed: [], auditCheckpointsResealed: 0 });
     expect(await storedRows()).toEqual([
       { key: V2_KEY, encoding: 'aes-256-gcm', key_id: 'k1', version: 1 },
       { key: V1_KEY, encoding: 'aes-256-gcm', key_id: 'k1', version: 1 },

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { z } from 'zod';
 
 import {
@@ -6,6 +8,7 @@ import {
   PostgresSecretStoreRepository,
   SecretStore,
   SecretVersionConflictError,
+  type AuditEntry,
   type Queryable,
 } from '../../src';
 import { useTestDatabase } from '../harness/database';
@@ -25,9 +28,18 @@ beforeEach(async () => {
   await testDatabase().reset();
 });
 
+/** An audit entry as a rotation makes one; this test never verifies the trail, so it is signed with nothing. */
+function rotationAudit(key: string, writeId: string | null): AuditEntry {
+  return { id: randomUUID(), operation: 'rotate', key, writeId, actor: null, at: new Date(), macKeyId: null, mac: '' };
+}
+
+/** Everything a write leaves behind: the secrets, their kept versions, and the audit trail. */
 async function table(): Promise<unknown[]> {
   const { rows } = await testDatabase().database.query(
-    'SELECT key, value::text AS value, version FROM secret_store ORDER BY key',
+    `SELECT 'secret' AS kind, key, value::text AS value, version FROM secret_store
+     UNION ALL SELECT 'version', key, value::text, version FROM secret_versions
+     UNION ALL SELECT 'audit ' || operation, key, NULL, array_length(versions, 1) FROM secret_audit_log
+     ORDER BY 1, 2, 4`,
     [],
   );
   return rows;
@@ -92,7 +104,8 @@ describe('versions and compare-and-set', () => {
     const increments = 25;
     await store.setSecret('v.counter', { n: 0 });
     const increment = async () => {
-      for (;;) {
+      // Each lost race means another worker's increment landed: no increment can lose more than all of them.
+      for (let attempt = 0; attempt <= workers * increments; attempt++) {
         const current = await store.getSecretWithMetadata(Counter, 'v.counter');
         try {
           await store.setSecret('v.counter', { n: current!.value.n + 1 }, { ifVersion: current!.version });
@@ -101,6 +114,7 @@ describe('versions and compare-and-set', () => {
           if (!(error instanceof SecretVersionConflictError)) throw error;
         }
       }
+      throw new Error('an increment lost more races than there are increments');
     };
     await Promise.all(
       Array.from({ length: workers }, async () => {
@@ -109,7 +123,7 @@ describe('versions and compare-and-set', () => {
     );
     const final = await store.getSecretWithMetadata(Counter, 'v.counter');
     expect(final).toMatchObject({ value: { n: workers * increments }, version: workers * increments + 1 });
-  });
+  }, 60_000);
 
   it('reads a value with its version and timestamps', async () => {
     await store.setSecret('v.a', { n: 1 });
@@ -279,16 +293,31 @@ describe('versions never repeat, across deletes', () => {
     );
   });
 
-  it('keeps a rotation that read the deleted secret from overwriting the new one', async () => {
+  it('keeps a rotation that read a destroyed version from writing it over the secret made again', async () => {
     const repository = new PostgresSecretStoreRepository(testDatabase().handle);
     await new SecretStore(repository, { encryption: 'none' }).setSecret('v.a', { n: 1 });
-    // What a rotation batch read before the delete: the old secret at version 1.
-    const [stale] = await repository.listSecretsToRotate(encryption.activeKeyId, '', 10);
-    await repository.deleteSecret('v.a');
+    // What a rotation batch read before the destroy: version 1 of the old secret.
+    const [stale] = await repository.listVersionsToRotate(encryption.activeKeyId, { key: '', version: 0 }, 10);
+    expect(stale).toMatchObject({ key: 'v.a', version: 1 });
+    expect(await store.destroySecret('v.a')).toEqual({ destroyed: [1] });
     await store.setSecret('v.a', { n: 2 });
 
     const staleRewrite = { valueJson: stale.valueJson, encoding: stale.encoding, keyId: stale.keyId };
-    expect(await repository.reencryptSecret('v.a', stale.version, staleRewrite)).toBe(false);
+    expect(await repository.reencryptVersion(stale, staleRewrite, rotationAudit('v.a', stale.writeId))).toBe(false);
+    expect(await store.getSecretWithMetadata(Counter, 'v.a')).toMatchObject({ value: { n: 2 }, version: 2 });
+    expect(await store.getSecretVersion(Counter, 'v.a', 1)).toBeUndefined();
+  });
+
+  it('lets a rotation that read a version before a soft delete rewrite only that kept version', async () => {
+    const repository = new PostgresSecretStoreRepository(testDatabase().handle);
+    await new SecretStore(repository, { encryption: 'none' }).setSecret('v.a', { n: 1 });
+    const [stale] = await repository.listVersionsToRotate(encryption.activeKeyId, { key: '', version: 0 }, 10);
+    await store.deleteSecret('v.a');
+    await store.setSecret('v.a', { n: 2 });
+
+    // Version 1 is still kept, the same write: rewriting it leaves the current version alone.
+    const staleRewrite = { valueJson: stale.valueJson, encoding: stale.encoding, keyId: stale.keyId };
+    expect(await repository.reencryptVersion(stale, staleRewrite, rotationAudit('v.a', stale.writeId))).toBe(true);
     expect(await store.getSecretWithMetadata(Counter, 'v.a')).toMatchObject({ value: { n: 2 }, version: 2 });
   });
 });

@@ -119,7 +119,9 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return {
     ...opened,
     reset: async () => {
-      await opened.database.query('TRUNCATE secret_store, secret_store_tombstones, secret_store_key_fingerprints');
+      await opened.database.query(
+        'TRUNCATE secret_store, secret_store_tombstones, secret_store_key_fingerprints, secret_versions, secret_audit_log, secret_audit_checkpoints',
+      );
     },
   };
 }

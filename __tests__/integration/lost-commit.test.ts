@@ -107,8 +107,8 @@ describe('a transaction whose connection is lost', () => {
     'on a statement inside it, %s: DATABASE_UNAVAILABLE, not unknown, and nothing is committed',
     async (_, action) => {
       const secrets = await storeThroughProxy();
-      // The second write of the transaction (a compare-and-set insert): the first one has already run.
-      proxy.arm({ sql: /ON CONFLICT \(key\) DO NOTHING/, action });
+      // The second write of the transaction: the first one has already run.
+      proxy.arm({ sql: /^WITH updated AS/, action, skip: 1 });
 
       const error = await rejectionOf(
         secrets.transaction(async (tx) => {

@@ -1,15 +1,27 @@
 import { type PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 
+import { randomUUID } from 'node:crypto';
+
 import { statementName } from '../../src/database/statement-name';
 import { toDatabase } from '../../src/database/to-database';
 import { createPool } from '../../src/database/pool';
+import { HASH_AUDIT_MAC } from '../../src/encryption/audit-mac';
+import { auditEntry } from '../../src/secretstore/audit-trail';
 import { PostgresSecretStoreRepository } from '../../src';
 import { useTestDatabase } from '../harness/database';
 
 const testDatabase = useTestDatabase();
 
-const plain = (valueJson: string) => ({ valueJson, encoding: 'plain' as const, keyId: null });
+/** An unconditional write of plaintext `valueJson`, with its audit record, as the store sends one. */
+function writePlain(repository: PostgresSecretStoreRepository, key: string, valueJson: string) {
+  const writeId = randomUUID();
+  return repository.writeSecret(
+    key,
+    { valueJson, encoding: 'plain', keyId: null, writeId },
+    { maxVersions: 10, operation: 'set', audit: auditEntry(HASH_AUDIT_MAC, 'set', key, writeId, null) },
+  );
+}
 
 /** The statements prepared in the session `run` uses: a pool of one connection, or PGlite's one session. */
 async function preparedNames(handle: Pool | PGlite): Promise<string[]> {
@@ -35,8 +47,8 @@ describe('named prepared statements', () => {
     const pool = mode === 'server' ? await cleanPoolOfOne(url) : undefined;
     try {
       const repository = new PostgresSecretStoreRepository(pool ?? handle);
-      await repository.upsertSecret('a', plain('{"n":1}'));
-      await repository.upsertSecret('a', plain('{"n":2}'));
+      await writePlain(repository, 'a', '{"n":1}');
+      await writePlain(repository, 'a', '{"n":2}');
       await repository.getSecret('a');
       await repository.transaction(async (tx) => {
         await tx.getSecretsByKeys(['a']);
@@ -44,7 +56,7 @@ describe('named prepared statements', () => {
 
       const names = await preparedNames(pool ?? handle);
       if (mode === 'server') {
-        // Two upserts and one read: two statements, each prepared once. Inside a transaction none is named.
+        // Two writes and one read: two statements, each prepared once. Inside a transaction none is named.
         expect(names).toHaveLength(2);
         expect(names.every((name) => /^secretstore_[0-9a-f]{24}$/.test(name))).toBe(true);
       } else {
@@ -66,7 +78,7 @@ describe('named prepared statements', () => {
     const pool = await cleanPoolOfOne(url);
     try {
       const repository = new PostgresSecretStoreRepository(pool, { preparedStatements: false });
-      await repository.upsertSecret('b', plain('{}'));
+      await writePlain(repository, 'b', '{}');
       await repository.getSecret('b');
 
       expect(await preparedNames(pool)).toEqual([]);

@@ -3,6 +3,8 @@
  * transaction to the next. Run through PgBouncer (TEST_DATABASE_URL pointing at it, see .ci/pgbouncer.sh),
  * these are what used to break there; on a server or on PGlite behind a socket they must hold as well.
  */
+import { randomUUID } from 'node:crypto';
+
 import { Client, Pool } from 'pg';
 import { z } from 'zod';
 
@@ -10,7 +12,10 @@ import { createSecretStore, generateEncryptionKey, PostgresSecretStoreRepository
 import { ExitCode } from '../../src/cli/exit-codes';
 import { createPool } from '../../src/database/pool';
 import { statementName } from '../../src/database/statement-name';
-import { getSecret, listSecretsInRange, upsertSecret } from '../../src/generated/secret_store.statements';
+import { HASH_AUDIT_MAC } from '../../src/encryption/audit-mac';
+import type { Statement } from '../../src/database/statement';
+import { getSecret, listSecretMetadata, writeSecret } from '../../src/generated/secret_store.statements';
+import { auditEntry } from '../../src/secretstore/audit-trail';
 import { useTestDatabase } from '../harness/database';
 import { expectJson, type CliRun, type Json } from '../support/cli-output';
 import { secretstore } from '../support/cli-run';
@@ -32,21 +37,45 @@ beforeAll(async () => {
 }, TIMEOUT);
 beforeEach(() => testDatabase().reset());
 
+/** A statement's text and its values, in the order of its params. */
+function bound<Params>(statement: Statement<Params, unknown>, params: Params): { text: string; values: unknown[] } {
+  return { text: statement.text, values: statement.params.map((name) => params[name]) };
+}
+
 /**
  * Another client prepares, under the store's own names, the statements a store's transaction sends, on every
  * server session the pooler gives out at once: more clients than it has sessions, each holding one for a while.
  */
 async function occupyServerSessions(databaseUrl: string): Promise<void> {
-  // Each statement's values, in the order of its params.
-  const statements = [
-    { text: upsertSecret.text, values: ['occupied', '{"n":0}', 'plain', null] },
-    { text: getSecret.text, values: ['occupied'] },
-    { text: listSecretsInRange.text, values: ['tx.', 'tx/'] },
-  ];
   const occupant = new Pool({ connectionString: databaseUrl, max: 8 });
   try {
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: 8 }, async (_, n) => {
+        const key = `occupied.${n}`;
+        const writeId = randomUUID();
+        const statements = [
+          bound(writeSecret, {
+            key,
+            valueJson: '{"n":0}',
+            encoding: 'plain',
+            keyId: null,
+            writeId,
+            maxVersions: 10,
+            auditId: randomUUID(),
+            operation: 'set',
+            at: new Date(),
+            macKeyId: null,
+            mac: 'occupant',
+          }),
+          bound(getSecret, { key }),
+          bound(listSecretMetadata, {
+            lowerBound: 'tx.',
+            after: '',
+            upperBound: 'tx/',
+            includeDeleted: false,
+            limit: 1001,
+          }),
+        ];
         const client = await occupant.connect();
         try {
           await client.query('BEGIN');
@@ -106,9 +135,11 @@ describe('named statements', () => {
           const listed = await store.transaction(async (tx) => {
             await tx.setSecret('tx.key', { n: round });
             expect(await tx.getSecret(Value, 'tx.key')).toEqual({ n: round });
-            return tx.listSecrets('tx.');
+            return tx.listSecrets({ prefix: 'tx.' });
           });
-          expect(listed.map(({ key, version }) => ({ key, version }))).toEqual([{ key: 'tx.key', version: round }]);
+          expect(listed.secrets.map(({ key, version }) => ({ key, version }))).toEqual([
+            { key: 'tx.key', version: round },
+          ]);
           // Single statements too: named, or unnamed once the store has met a session that holds their names.
           expect(await store.getSecret(Value, 'tx.key')).toEqual({ n: round });
         }
@@ -132,7 +163,12 @@ describe('named statements', () => {
         await other.connect();
         const repository = new PostgresSecretStoreRepository(pool);
         await other.query('DEALLOCATE ALL');
-        await repository.upsertSecret('lacking', { valueJson: '{"n":1}', encoding: 'plain', keyId: null });
+        const writeId = randomUUID();
+        await repository.writeSecret(
+          'lacking',
+          { valueJson: '{"n":1}', encoding: 'plain', keyId: null, writeId },
+          { maxVersions: 10, operation: 'set', audit: auditEntry(HASH_AUDIT_MAC, 'set', 'lacking', writeId, null) },
+        );
         await other.query('DEALLOCATE ALL');
         await repository.getSecret('lacking');
         const prepared = proxy.parsed.at(-1);

@@ -18,6 +18,8 @@ export interface Fault {
   /** Matched against the SQL of a simple Query or of a Parse. */
   sql: RegExp;
   action: FaultAction;
+  /** Statements matching `sql` to let through before this one fires. Default 0. */
+  skip?: number;
 }
 
 /** A fault that fired, with the SQL it fired on. */
@@ -233,6 +235,11 @@ export class FaultProxy {
   take(statement: string): Fault | undefined {
     const index = this.armed.findIndex((fault) => fault.sql.test(statement));
     if (index < 0) return undefined;
+    const armed = this.armed[index];
+    if (armed.skip) {
+      this.armed[index] = { ...armed, skip: armed.skip - 1 };
+      return undefined;
+    }
     const [fault] = this.armed.splice(index, 1);
     this.fired.push({ ...fault, statement });
     return fault;

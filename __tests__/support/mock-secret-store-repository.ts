@@ -1,5 +1,12 @@
-import type { EncryptionOptions, StoredValue } from '../../src';
-import type { SecretRecord, SecretStoreRepository } from '../../src';
+import type {
+  AuditRecord,
+  EncryptionOptions,
+  SecretRecord,
+  SecretStoreRepository,
+  StoredValue,
+  WriteOptions,
+  WrittenValue,
+} from '../../src';
 import { SecretStore } from '../../src';
 
 /** A jest mock of every SecretStoreRepository method; transaction() runs `work` on the mock itself. */
@@ -9,16 +16,49 @@ export function mockSecretStoreRepository(): jest.Mocked<SecretStoreRepository> 
     getSecretsByKeys: jest.fn(),
     listSecretsByPrefix: jest.fn(),
     // Like the real repository, a write resolves the version it produced.
-    upsertSecret: jest.fn<Promise<{ version: number }>, [string, StoredValue]>(() => Promise.resolve({ version: 1 })),
-    writeSecretIfVersion: jest.fn(),
+    writeSecret: jest.fn<Promise<{ version: number } | undefined>, [string, WrittenValue, WriteOptions]>(() =>
+      Promise.resolve({ version: 1 }),
+    ),
     upsertSecrets: jest.fn(),
-    listSecretsToRotate: jest.fn(),
-    reencryptSecret: jest.fn(),
     deleteSecret: jest.fn(),
+    undeleteSecret: jest.fn(),
+    destroySecretVersions: jest.fn(),
+    purgeDeletedSecrets: jest.fn(),
+    updateSecretMetadata: jest.fn(),
+    getSecretMetadata: jest.fn(),
+    listSecretMetadata: jest.fn(),
+    listSecretsDue: jest.fn(),
+    getSecretVersion: jest.fn(),
+    listSecretVersions: jest.fn(),
+    listVersionsToRotate: jest.fn(),
+    reencryptVersion: jest.fn(),
     countSecretsByEncryption: jest.fn(),
     // A database that records no key yet, and records whatever it is given.
     getKeyFingerprints: jest.fn(() => Promise.resolve([])),
     recordKeyFingerprint: jest.fn((_keyId: string, fingerprint: string) => Promise.resolve(fingerprint)),
+    // An audit trail that takes every record and holds none.
+    appendAuditRecord: jest.fn<Promise<void>, Parameters<SecretStoreRepository['appendAuditRecord']>>(() =>
+      Promise.resolve(),
+    ),
+    readAuditRecords: jest.fn<Promise<AuditRecord[]>, Parameters<SecretStoreRepository['readAuditRecords']>>(() =>
+      Promise.resolve([]),
+    ),
+    findAuditRecords: jest.fn<Promise<AuditRecord[]>, Parameters<SecretStoreRepository['findAuditRecords']>>(() =>
+      Promise.resolve([]),
+    ),
+    readUnsealedAuditRecords: jest.fn<
+      Promise<AuditRecord[]>,
+      Parameters<SecretStoreRepository['readUnsealedAuditRecords']>
+    >(() => Promise.resolve([])),
+    readSealedAuditRecords: jest.fn<
+      Promise<AuditRecord[]>,
+      Parameters<SecretStoreRepository['readSealedAuditRecords']>
+    >(() => Promise.resolve([])),
+    listAuditCheckpoints: jest.fn(() => Promise.resolve([])),
+    lockAuditTrail: jest.fn(() => Promise.resolve()),
+    sealAuditRecords: jest.fn(),
+    resealAuditCheckpoint: jest.fn(),
+    listCurrentWrites: jest.fn(),
     transaction: jest.fn((work: (repository: SecretStoreRepository) => Promise<unknown>) =>
       work(repository),
     ) as jest.Mocked<SecretStoreRepository>['transaction'],
@@ -35,10 +75,11 @@ export function calledMethods(repository: jest.Mocked<SecretStoreRepository>): s
     .map(([name]) => name);
 }
 
-/** A stored row as the repository returns it. */
-export function storedRecord(key: string, stored: StoredValue, version = 1): SecretRecord {
+/** A stored row as the repository returns it: `stored` as its current version, of the write it names (if any). */
+export function storedRecord(key: string, stored: StoredValue | WrittenValue, version = 1): SecretRecord {
   const at = new Date('2024-01-02T03:04:05Z');
-  return { key, ...stored, version, createdAt: at, updatedAt: at };
+  const writeId = 'writeId' in stored ? stored.writeId : null;
+  return { key, ...stored, writeId, version, createdAt: at, updatedAt: at, expiresAt: null };
 }
 
 /** A plaintext row, as a store with encryption 'none' writes it. */
@@ -46,15 +87,15 @@ export function secretRecord(key: string, valueJson: string): SecretRecord {
   return storedRecord(key, { valueJson, encoding: 'plain', keyId: null });
 }
 
-/** What the `call`-th upsertSecret call was given to store. */
-export function upsertedValue(repository: jest.Mocked<SecretStoreRepository>, call = 0): StoredValue {
-  const calls = repository.upsertSecret.mock.calls;
-  if (call >= calls.length) throw new Error(`upsertSecret was called ${calls.length} times, not ${call + 1}`);
+/** What the `call`-th writeSecret call was given to store. */
+export function upsertedValue(repository: jest.Mocked<SecretStoreRepository>, call = 0): WrittenValue {
+  const calls = repository.writeSecret.mock.calls;
+  if (call >= calls.length) throw new Error(`writeSecret was called ${calls.length} times, not ${call + 1}`);
   return calls[call][1];
 }
 
 /** What a store of `encryption` hands the repository to store `value` as the secret `key`. */
-export async function storedValueOf(key: string, value: object, encryption: EncryptionOptions): Promise<StoredValue> {
+export async function storedValueOf(key: string, value: object, encryption: EncryptionOptions): Promise<WrittenValue> {
   const writer = mockSecretStoreRepository();
   await new SecretStore(writer, { encryption }).setSecret(key, value);
   return upsertedValue(writer);

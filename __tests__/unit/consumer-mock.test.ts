@@ -6,10 +6,10 @@ import { z } from 'zod';
 
 import {
   generateEncryptionKey,
+  InMemorySecretStoreRepository,
   parseEncryptionKeys,
   SecretStore,
-  type SecretRecord,
-  type SecretStoreRepository,
+  StatementTimeoutError,
 } from '../../src';
 
 const GitHubOAuth = z.object({ client_id: z.string(), client_secret: z.string(), scopes: z.array(z.string()) });
@@ -22,57 +22,26 @@ async function connectGitHub(store: SecretStore): Promise<void> {
   });
 }
 
-const record = (key: string, value: unknown): SecretRecord => ({
-  key,
-  valueJson: JSON.stringify(value),
-  encoding: 'plain',
-  keyId: null,
-  version: 1,
-  createdAt: new Date(),
-  updatedAt: new Date(),
-});
-
-it('mocks SecretStoreRepository the way the README shows', async () => {
-  const repository: jest.Mocked<SecretStoreRepository> = {
-    getSecret: jest.fn(),
-    getSecretsByKeys: jest.fn(),
-    listSecretsByPrefix: jest.fn(),
-    upsertSecret: jest.fn(),
-    writeSecretIfVersion: jest.fn(),
-    upsertSecrets: jest.fn(),
-    listSecretsToRotate: jest.fn(),
-    reencryptSecret: jest.fn(),
-    deleteSecret: jest.fn(),
-    countSecretsByEncryption: jest.fn(),
-    getKeyFingerprints: jest.fn(),
-    recordKeyFingerprint: jest.fn(),
-    transaction: jest.fn(),
-  };
-  repository.transaction.mockImplementation((work) => work(repository));
-  // The key check: a database that knows no key yet, and records the one the store writes with.
-  repository.getKeyFingerprints.mockResolvedValue([]);
-  repository.recordKeyFingerprint.mockImplementation((_keyId, fingerprint) => Promise.resolve(fingerprint));
-  repository.upsertSecret.mockResolvedValue({ version: 2 });
-  repository.getSecret.mockResolvedValue(
-    record('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] }),
-  );
-
+it('tests consumer code over the in-memory repository, spying where it must, the way the README shows', async () => {
+  const repository = new InMemorySecretStoreRepository();
   const store = new SecretStore(repository, { encryption: parseEncryptionKeys(`k1:${generateEncryptionKey()}`) });
-  await connectGitHub(store); // your code under test
+  await store.setSecret('oauth.github', { client_id: 'x', client_secret: 'y', scopes: ['repo'] });
 
-  expect(repository.upsertSecret).toHaveBeenCalledWith(
-    'oauth.github',
-    expect.objectContaining({ encoding: 'aes-256-gcm', keyId: 'k1' }),
-  );
-  expect(repository.transaction).toHaveBeenCalledTimes(1);
-  await expect(store.setSecret('oauth.gitlab', { client_id: 'z' })).resolves.toEqual({ version: 2 });
-  // Beyond the README: what was written is encrypted, and reads back as the updated value.
-  const [, stored] = repository.upsertSecret.mock.calls[0];
-  expect(stored.valueJson).not.toContain('workflow');
-  repository.getSecret.mockResolvedValue({ ...record('oauth.github', null), ...stored });
-  await expect(store.getSecretOrThrow(GitHubOAuth, 'oauth.github')).resolves.toEqual({
-    client_id: 'x',
-    client_secret: 'y',
+  await connectGitHub(store); // your code under test, over a real store in memory
+
+  await expect(store.getSecretOrThrow(GitHubOAuth, 'oauth.github')).resolves.toMatchObject({
     scopes: ['repo', 'workflow'],
   });
+  expect(await store.listSecretVersions('oauth.github')).toHaveLength(2); // the value it replaced is kept
+
+  // A database that times out, for the test of your error path:
+  jest
+    .spyOn(repository, 'getSecret')
+    .mockRejectedValueOnce(new StatementTimeoutError('Reading secret', '57014', 'canceling statement'));
+  await expect(connectGitHub(store)).rejects.toMatchObject({ code: 'STATEMENT_TIMEOUT' });
+
+  // Beyond the README: what the repository holds is encrypted, and the failed call changed nothing.
+  const [current] = await repository.getSecretsByKeys(['oauth.github']);
+  expect(current).toMatchObject({ encoding: 'aes-256-gcm', keyId: 'k1', version: 2 });
+  expect(current.valueJson).not.toContain('workflow');
 });

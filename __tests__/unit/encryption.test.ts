@@ -186,7 +186,7 @@ describe('writing', () => {
     expect(stored.valueJson).not.toContain(MARKER);
     const envelope = envelopeOf(stored);
     expect(Object.keys(envelope).sort()).toEqual(['ct', 'kid', 'nonce', 'tag', 'v']);
-    expect(envelope).toMatchObject({ v: 1, kid: 'k2' });
+    expect(envelope).toMatchObject({ v: 2, kid: 'k2' });
     expect(Buffer.from(envelope.nonce as string, 'base64')).toHaveLength(12);
     expect(Buffer.from(envelope.tag as string, 'base64')).toHaveLength(16);
     // GCM ciphertext is as long as the plaintext, the value's JSON text.
@@ -198,13 +198,14 @@ describe('writing', () => {
     const nonces = new Set<string>();
     // 2,000 writes span four blocks of pre-drawn nonces.
     for (let write = 0; write < 2_000; write++) {
-      const { valueJson } = codec.encode('svc/a', '{"a":1}');
+      const { valueJson } = codec.encode('svc/a', '{"a":1}', 'write-1');
       const envelope = JSON.parse(valueJson) as Record<string, unknown>;
       expect(valueJson).toBe(
         JSON.stringify({ v: envelope.v, kid: envelope.kid, nonce: envelope.nonce, ct: envelope.ct, tag: envelope.tag }),
       );
       nonces.add(envelope.nonce as string);
-      expect(codec.decode('svc/a', { valueJson, encoding: 'aes-256-gcm', keyId: keyring.activeKeyId })).toBe('{"a":1}');
+      const stored = { valueJson, encoding: 'aes-256-gcm' as const, keyId: keyring.activeKeyId, writeId: 'write-1' };
+      expect(codec.decode('svc/a', stored)).toBe('{"a":1}');
     }
     expect(nonces.size).toBe(2_000);
   });
@@ -325,8 +326,8 @@ describe('reading', () => {
       ['a string', () => '"envelope"'],
       ['a missing field', (json) => JSON.stringify({ ...JSON.parse(json), tag: undefined })],
       ['an extra field', (json) => JSON.stringify({ ...JSON.parse(json), aad: 'x' })],
-      ['version 2', (json) => JSON.stringify({ ...JSON.parse(json), v: 2 })],
-      ['a version as text', (json) => JSON.stringify({ ...JSON.parse(json), v: '1' })],
+      ['version 3', (json) => JSON.stringify({ ...JSON.parse(json), v: 3 })],
+      ['a version as text', (json) => JSON.stringify({ ...JSON.parse(json), v: '2' })],
       ['a numeric key id', (json) => JSON.stringify({ ...JSON.parse(json), kid: 1 })],
       ['a nonce that is not base64', (json) => JSON.stringify({ ...JSON.parse(json), nonce: 'not base64!' })],
       ['a numeric nonce', (json) => JSON.stringify({ ...JSON.parse(json), nonce: 12 })],
@@ -349,6 +350,27 @@ describe('reading', () => {
       );
 
       expect(error).toMatchObject({ key: 'svc/a', code: 'SECRET_CORRUPT' });
+    });
+
+    it('relabelled as version 1 (no write binding) fails to decrypt: the binding cannot be stripped', async () => {
+      const stored = await storedValueOf('svc/a', secret, keyring);
+      const relabelled = JSON.stringify({ ...JSON.parse(stored.valueJson), v: 1 });
+
+      await readFailure(
+        SecretDecryptionError,
+        'SECRET_DECRYPTION_FAILED',
+        storedRecord('svc/a', { ...stored, valueJson: relabelled }),
+      );
+    });
+
+    it('read as another write (its write id changed) fails to decrypt', async () => {
+      const stored = await storedValueOf('svc/a', secret, keyring);
+
+      await readFailure(
+        SecretDecryptionError,
+        'SECRET_DECRYPTION_FAILED',
+        storedRecord('svc/a', { ...stored, writeId: 'another-write' }),
+      );
     });
 
     it('that decrypts to text that is not JSON fails with SecretCorruptError', async () => {

@@ -112,12 +112,12 @@ describe('codegen: the reduction of pgtyped queries to statements', () => {
   });
 
   it("holds pgtyped's text for the real queries, with the parameters in placeholder order", () => {
-    expect(statements.updateSecretIfVersion.text).toMatch(/SET value = \(\$1::text\)::jsonb,\n {4}encoding = \$2,/);
-    expect(statements.updateSecretIfVersion.text).toMatch(/WHERE key = \$4 AND version = \$5\nRETURNING version$/);
-    expect(statements.updateSecretIfVersion.params).toEqual(['valueJson', 'encoding', 'keyId', 'key', 'ifVersion']);
-    // :key! appears twice in UpsertSecret: one value, at $1 both times.
-    expect(statements.upsertSecret.text.match(/\$\d+/g)).toEqual(['$1', '$2', '$3', '$4', '$1']);
-    expect(statements.upsertSecret.params).toEqual(['key', 'valueJson', 'encoding', 'keyId']);
+    expect(statements.getSecretVersion.text).toMatch(/\nWHERE key = \$1 AND version = \$2 AND value IS NOT NULL$/);
+    expect(statements.getSecretVersion.params).toEqual(['key', 'version']);
+    // :key! appears three times in DestroySecretVersions: one value, at $1 each time.
+    expect(statements.destroySecretVersions.text.match(/\$1\b/g)).toHaveLength(3);
+    expect(statements.destroySecretVersions.params.slice(0, 2)).toEqual(['key', 'versions']);
+    expect(statements.undeleteSecret.params).toEqual(['key', 'auditId', 'actor', 'at', 'macKeyId', 'mac']);
     expect(statements.getSecretsByKeys.text).toContain('WHERE key = ANY($1::text[])');
     expect(statements.countSecretsByEncryption.params).toEqual([]);
   });
@@ -192,16 +192,17 @@ describe('runStatement', () => {
   }
 
   it('binds the values in the order of the placeholders and resolves the rows', async () => {
-    const { sent, database } = recordingDatabase([{ version: 8 }]);
+    const { sent, database } = recordingDatabase([{ key: 'k' }]);
+    const at = new Date('2024-01-02T03:04:05Z');
 
     const rows = await runStatement(
-      statements.updateSecretIfVersion,
-      { key: 'k', valueJson: '{}', encoding: 'plain', keyId: null, ifVersion: 7 },
+      statements.undeleteSecret,
+      { mac: 'm', macKeyId: null, at, actor: 'a', auditId: 'id', key: 'k' },
       database,
     );
 
-    expect(rows).toEqual([{ version: 8 }]);
-    expect(sent).toEqual([{ text: statements.updateSecretIfVersion.text, values: ['{}', 'plain', null, 'k', 7] }]);
+    expect(rows).toEqual([{ key: 'k' }]);
+    expect(sent).toEqual([{ text: statements.undeleteSecret.text, values: ['k', 'id', 'a', at, null, 'm'] }]);
   });
 
   it('runs a statement without parameters', async () => {

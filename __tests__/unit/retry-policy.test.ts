@@ -9,9 +9,11 @@ import {
   SecretVersionConflictError,
   SecretWriteOutcomeUnknownError,
   StatementTimeoutError,
+  type AuditEntry,
+  type AuditRecord,
   type EncryptionOptions,
+  type SecretMetadataRecord,
   type SecretStoreRepository,
-  type StoredValue,
 } from '../../src';
 import { expectRejection, expectThrow } from '../support/errors';
 import { mockSecretStoreRepository, storedRecord } from '../support/mock-secret-store-repository';
@@ -31,15 +33,43 @@ function storeOf(encryption: EncryptionOptions = testKeyring(), attempts = 3): S
   return new SecretStore(repository, { encryption, retry: { attempts, delayMillis: 0 } });
 }
 
-/** What the `call`-th write of `method` was given to store. */
-function written(method: 'upsertSecret' | 'writeSecretIfVersion', call = 0): StoredValue {
-  return repository[method].mock.calls[call][1];
+/** The audit entry the `call`-th writeSecret carried: the write's identity. */
+function auditOfWrite(call = 0): AuditEntry {
+  return repository.writeSecret.mock.calls[call][2].audit;
 }
 
-/** The row as the database would hand it back after `stored` landed: same envelope, JSONB's spacing. */
-function landed(key: string, stored: StoredValue, version: number) {
-  const respaced = JSON.stringify(JSON.parse(stored.valueJson), null, 1);
-  return storedRecord(key, { ...stored, valueJson: respaced }, version);
+/** The record the database keeps of `entry` once its write committed. */
+function recorded(entry: AuditEntry, versions: number[], keys: string[] = []): AuditRecord {
+  return { ...entry, seq: 1, versions, keys, recordedAt: new Date(), sealedBy: null };
+}
+
+/** An audit entry of some write: the fields the store fills in. */
+function auditEntryLike(): AuditEntry {
+  return { id: 'x', operation: 'set', key: 'k', writeId: 'w', actor: null, at: new Date(), macKeyId: null, mac: '' };
+}
+
+/** A secret's metadata at `version`. */
+function metadataAt(key: string, version: number): SecretMetadataRecord {
+  const at = new Date('2024-01-02T03:04:05Z');
+  return {
+    key,
+    version,
+    encoding: 'plain',
+    keyId: null,
+    createdAt: at,
+    updatedAt: at,
+    deletedAt: null,
+    description: null,
+    tags: {},
+    expiresAt: null,
+    rotateAfter: null,
+    maxVersions: null,
+  };
+}
+
+/** The records of the ids asked for, as the audit table would hold them after these writes committed. */
+function committed(records: AuditRecord[]) {
+  return async (ids: readonly string[]) => records.filter(({ id }) => ids.includes(id));
 }
 
 beforeEach(() => {
@@ -98,39 +128,39 @@ describe('reads', () => {
 describe('setSecret without ifVersion (an upsert: sending it twice leaves the same value)', () => {
   it('is sent again when the first attempt never reached the server', async () => {
     const store = storeOf();
-    repository.upsertSecret.mockRejectedValueOnce(notSent()).mockResolvedValueOnce({ version: 4 });
+    repository.writeSecret.mockRejectedValueOnce(notSent()).mockResolvedValueOnce({ version: 4 });
 
     await expect(store.setSecret('k', { n: 1 })).resolves.toEqual({ version: 4 });
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(2);
-    expect(repository.getSecret).not.toHaveBeenCalled();
+    expect(repository.writeSecret).toHaveBeenCalledTimes(2);
+    expect(repository.findAuditRecords).not.toHaveBeenCalled();
   });
 
-  it('is not sent again when the row already holds this very write: its ciphertext is unique to it', async () => {
+  it('is not sent again when its audit record is there: a write commits with its record', async () => {
     const store = storeOf();
-    repository.upsertSecret.mockRejectedValueOnce(lostAfterSending());
-    repository.getSecret.mockImplementation(async (key) => landed(key, written('upsertSecret'), 7));
+    repository.writeSecret.mockRejectedValueOnce(lostAfterSending());
+    repository.findAuditRecords.mockImplementation(async (ids) => committed([recorded(auditOfWrite(), [7])])(ids));
 
     await expect(store.setSecret('k', { n: 1 })).resolves.toEqual({ version: 7 });
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(1);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
+    expect(repository.findAuditRecords).toHaveBeenCalledWith([auditOfWrite().id]);
   });
 
-  it('is sent again when the row does not hold it', async () => {
+  it('is sent again, as the same write, when its record is not there', async () => {
     const store = storeOf();
-    repository.upsertSecret.mockRejectedValueOnce(lostAfterSending()).mockResolvedValueOnce({ version: 3 });
-    // The same plaintext written by another call: a different nonce, so not this write.
-    const otherWrite = mockSecretStoreRepository();
-    await new SecretStore(otherWrite, { encryption: testKeyring() }).setSecret('k', { n: 1 });
-    repository.getSecret.mockResolvedValue(landed('k', otherWrite.upsertSecret.mock.calls[0][1], 2));
+    repository.writeSecret.mockRejectedValueOnce(lostAfterSending()).mockResolvedValueOnce({ version: 3 });
+    // Another write of the same key and value: its record is not this write's.
+    const other = recorded({ ...auditEntryLike(), id: 'another-write' }, [2]);
+    repository.findAuditRecords.mockImplementation(committed([other]));
 
     await expect(store.setSecret('k', { n: 1 })).resolves.toEqual({ version: 3 });
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(2);
-    expect(written('upsertSecret', 1)).toEqual(written('upsertSecret', 0));
+    expect(repository.writeSecret).toHaveBeenCalledTimes(2);
+    expect(repository.writeSecret.mock.calls[1][1]).toEqual(repository.writeSecret.mock.calls[0][1]);
+    expect(auditOfWrite(1)).toEqual(auditOfWrite(0));
   });
 
   it('fails with WRITE_OUTCOME_UNKNOWN when every attempt was lost after sending', async () => {
     const store = storeOf(testKeyring(), 2);
-    repository.upsertSecret.mockRejectedValue(lostAfterSending());
-    repository.getSecret.mockResolvedValue(undefined);
+    repository.writeSecret.mockRejectedValue(lostAfterSending());
 
     const error = await expectRejection(
       store.setSecret('k', { n: 1 }),
@@ -140,86 +170,64 @@ describe('setSecret without ifVersion (an upsert: sending it twice leaves the sa
 
     expect(error.key).toBe('k');
     expect(error.message).toMatch(/^Writing secret "k" failed: the connection was lost after the write/);
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(2);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(2);
   });
 
-  it('in plaintext, cannot recognise its own write and simply sends it again', async () => {
+  it('in plaintext too, recognises its own write by its record', async () => {
     const store = storeOf('none');
-    repository.upsertSecret.mockRejectedValueOnce(lostAfterSending()).mockResolvedValueOnce({ version: 2 });
+    repository.writeSecret.mockRejectedValueOnce(lostAfterSending());
+    repository.findAuditRecords.mockImplementation(async (ids) => committed([recorded(auditOfWrite(), [2])])(ids));
 
     await expect(store.setSecret('k', { n: 1 })).resolves.toEqual({ version: 2 });
-    expect(repository.getSecret).not.toHaveBeenCalled();
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(2);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
   });
 });
 
 describe('setSecret with ifVersion (compare-and-set)', () => {
   it('is sent again when the first attempt never reached the server', async () => {
     const store = storeOf();
-    repository.writeSecretIfVersion.mockRejectedValueOnce(notSent()).mockResolvedValueOnce({ version: 6 });
+    repository.writeSecret.mockRejectedValueOnce(notSent()).mockResolvedValueOnce({ version: 6 });
 
     await expect(store.setSecret('k', { n: 1 }, { ifVersion: 5 })).resolves.toEqual({ version: 6 });
-    expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(2);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(2);
   });
 
-  it('succeeds without resending when the lost write is found in the row', async () => {
+  it("succeeds without resending when the lost write's record is found", async () => {
     const store = storeOf();
-    repository.writeSecretIfVersion.mockRejectedValueOnce(lostAfterSending());
-    repository.getSecret.mockImplementation(async (key) => landed(key, written('writeSecretIfVersion'), 6));
+    repository.writeSecret.mockRejectedValueOnce(lostAfterSending());
+    repository.findAuditRecords.mockImplementation(async (ids) => committed([recorded(auditOfWrite(), [6])])(ids));
 
     await expect(store.setSecret('k', { n: 1 }, { ifVersion: 5 })).resolves.toEqual({ version: 6 });
-    expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(1);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
   });
 
-  it.each([
-    ['the row is still at the expected version', 5],
-    ['another writer moved the row on', 7],
-  ])(
-    'is never resent after a lost acknowledgement (%s): WRITE_OUTCOME_UNKNOWN, and the caller reads',
-    async (_, version) => {
-      const store = storeOf();
-      repository.writeSecretIfVersion.mockRejectedValue(lostAfterSending());
-      repository.getSecret.mockResolvedValue(
-        storedRecord('k', { valueJson: '{"v":1}', encoding: 'aes-256-gcm', keyId: 'test-k1' }, version),
-      );
+  it('is never resent after a lost acknowledgement without its record: WRITE_OUTCOME_UNKNOWN, and the caller reads', async () => {
+    const store = storeOf();
+    repository.writeSecret.mockRejectedValue(lostAfterSending());
 
-      await expectRejection(
-        store.setSecret('k', { n: 1 }, { ifVersion: 5 }),
-        SecretWriteOutcomeUnknownError,
-        'WRITE_OUTCOME_UNKNOWN',
-      );
-      expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(1);
-    },
-  );
-
-  it('in plaintext, fails with WRITE_OUTCOME_UNKNOWN without reading: the row cannot say whose write it holds', async () => {
-    const store = storeOf('none');
-    repository.writeSecretIfVersion.mockRejectedValue(lostAfterSending());
-
-    await expect(store.setSecret('k', { n: 1 }, { ifVersion: 0 })).rejects.toBeInstanceOf(
+    await expectRejection(
+      store.setSecret('k', { n: 1 }, { ifVersion: 5 }),
       SecretWriteOutcomeUnknownError,
+      'WRITE_OUTCOME_UNKNOWN',
     );
-    expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(1);
-    expect(repository.getSecret).not.toHaveBeenCalled();
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
   });
 
-  it('reports WRITE_OUTCOME_UNKNOWN when the row cannot be read back either', async () => {
+  it('reports WRITE_OUTCOME_UNKNOWN when the audit trail cannot be read either', async () => {
     const store = storeOf();
-    repository.writeSecretIfVersion.mockRejectedValue(lostAfterSending());
-    repository.getSecret.mockRejectedValue(lostAfterSending());
+    repository.writeSecret.mockRejectedValue(lostAfterSending());
+    repository.findAuditRecords.mockRejectedValue(lostAfterSending());
 
     await expect(store.setSecret('k', { n: 1 }, { ifVersion: 2 })).rejects.toBeInstanceOf(
       SecretWriteOutcomeUnknownError,
     );
-    expect(repository.writeSecretIfVersion).toHaveBeenCalledTimes(1);
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
   });
 
   it('still reports a real conflict as SECRET_VERSION_CONFLICT, reading the current version again if it must', async () => {
     const store = storeOf();
-    repository.writeSecretIfVersion.mockResolvedValue(undefined);
-    repository.getSecret
-      .mockRejectedValueOnce(lostAfterSending())
-      .mockResolvedValueOnce(storedRecord('k', { valueJson: '{}', encoding: 'plain', keyId: null }, 9));
+    repository.writeSecret.mockResolvedValue(undefined);
+    repository.getSecretMetadata.mockRejectedValueOnce(lostAfterSending()).mockResolvedValueOnce(metadataAt('k', 9));
 
     const error = await expectRejection(
       store.setSecret('k', { n: 1 }, { ifVersion: 5 }),
@@ -237,11 +245,13 @@ describe('setSecrets (one statement: all or none landed)', () => {
     { key: 'b', value: { n: 2 } },
   ];
 
-  it('returns the versions without resending when every row holds its own new ciphertext', async () => {
+  it('returns the versions without resending when every record is there', async () => {
     const store = storeOf();
     repository.upsertSecrets.mockRejectedValueOnce(lostAfterSending());
-    repository.getSecretsByKeys.mockImplementation(async () =>
-      repository.upsertSecrets.mock.calls[0][0].map(({ key, value }, index) => landed(key, value, 10 + index)),
+    repository.findAuditRecords.mockImplementation(async (ids) =>
+      committed(repository.upsertSecrets.mock.calls[0][0].map(({ audit }, index) => recorded(audit, [10 + index])))(
+        ids,
+      ),
     );
 
     await expect(store.setSecrets(entries)).resolves.toEqual([
@@ -251,13 +261,12 @@ describe('setSecrets (one statement: all or none landed)', () => {
     expect(repository.upsertSecrets).toHaveBeenCalledTimes(1);
   });
 
-  it('is sent again when the rows do not hold it', async () => {
+  it('is sent again when the records are not there', async () => {
     const store = storeOf();
     repository.upsertSecrets.mockRejectedValueOnce(lostAfterSending()).mockResolvedValueOnce([
       { key: 'a', version: 1 },
       { key: 'b', version: 1 },
     ]);
-    repository.getSecretsByKeys.mockResolvedValue([]);
 
     await expect(store.setSecrets(entries)).resolves.toHaveLength(2);
     expect(repository.upsertSecrets).toHaveBeenCalledTimes(2);
@@ -273,7 +282,18 @@ describe('deleteSecret', () => {
     expect(repository.deleteSecret).toHaveBeenCalledTimes(2);
   });
 
-  it('is never resent after a lost acknowledgement: a second delete could not say whether the first deleted', async () => {
+  it('resolves true without resending when its record shows it deleted', async () => {
+    const store = storeOf();
+    repository.deleteSecret.mockRejectedValueOnce(lostAfterSending());
+    repository.findAuditRecords.mockImplementation(async (ids) =>
+      committed([recorded(repository.deleteSecret.mock.calls[0][1], [3])])(ids),
+    );
+
+    await expect(store.deleteSecret('k')).resolves.toBe(true);
+    expect(repository.deleteSecret).toHaveBeenCalledTimes(1);
+  });
+
+  it('is never resent after a lost acknowledgement without its record: a second delete could not say whether the first deleted', async () => {
     const store = storeOf();
     repository.deleteSecret.mockRejectedValue(lostAfterSending());
 

@@ -41,7 +41,7 @@ async function encryptedRoundTrip(value: unknown): Promise<unknown> {
 async function refusal(value: unknown, options: SecretStoreOptions = {}): Promise<InvalidSecretValueError> {
   const error = await rejectionOf(setSecret(value, options));
   expect(error).toBeInstanceOf(InvalidSecretValueError);
-  expect(repository.upsertSecret).not.toHaveBeenCalled();
+  expect(repository.writeSecret).not.toHaveBeenCalled();
   return error as InvalidSecretValueError;
 }
 
@@ -150,12 +150,12 @@ describe('setSecret', () => {
   it.each(accepted)('stores %s as exactly its JSON.stringify text', async (_, value) => {
     await setSecret(value);
 
-    expect(repository.upsertSecret).toHaveBeenCalledTimes(1);
-    expect(repository.upsertSecret).toHaveBeenCalledWith('svc/k', {
-      valueJson: JSON.stringify(value),
-      encoding: 'plain',
-      keyId: null,
-    });
+    expect(repository.writeSecret).toHaveBeenCalledTimes(1);
+    expect(repository.writeSecret).toHaveBeenCalledWith(
+      'svc/k',
+      { valueJson: JSON.stringify(value), encoding: 'plain', keyId: null, writeId: expect.any(String) as unknown },
+      expect.objectContaining({ operation: 'set' }),
+    );
   });
 
   it.each(accepted)('encrypts %s so that it reads back as its JSON round trip', async (_, value) => {
@@ -202,8 +202,8 @@ describe('setSecret', () => {
       ['maxDepth 1', { maxDepth: 1 }, 1],
     ])('accepts exactly %s levels and refuses one more', async (_, options, depth) => {
       await setSecret(nested(depth), options);
-      expect(repository.upsertSecret).toHaveBeenCalledTimes(1);
-      repository.upsertSecret.mockClear();
+      expect(repository.writeSecret).toHaveBeenCalledTimes(1);
+      repository.writeSecret.mockClear();
 
       const error = await refusal(nested(depth + 1), options);
       expect(error.path).toBe(`$${'.a'.repeat(depth)}`);
@@ -226,8 +226,8 @@ describe('setSecret', () => {
     ])('accepts a value of exactly %s and refuses one byte more', async (_, options, limit) => {
       expect(Buffer.byteLength(JSON.stringify(ofBytes(limit)))).toBe(limit);
       await setSecret(ofBytes(limit), options);
-      expect(repository.upsertSecret).toHaveBeenCalledTimes(1);
-      repository.upsertSecret.mockClear();
+      expect(repository.writeSecret).toHaveBeenCalledTimes(1);
+      repository.writeSecret.mockClear();
 
       const error = expectError(
         await refusal(ofBytes(limit + 1), options),

@@ -40,10 +40,23 @@ const methods: [string, KeyedMethod][] = [
     'setSecret',
     {
       call: (key) => store.setSecret(key as string, { a: 1 }),
-      reaches: (key) => ['upsertSecret', [key, { valueJson: '{"a":1}', encoding: 'plain', keyId: null }]],
+      reaches: (key) => [
+        'writeSecret',
+        [
+          key,
+          { valueJson: '{"a":1}', encoding: 'plain', keyId: null, writeId: expect.any(String) as unknown },
+          expect.objectContaining({ operation: 'set' }),
+        ],
+      ],
     },
   ],
-  ['deleteSecret', { call: (key) => store.deleteSecret(key as string), reaches: (key) => ['deleteSecret', [key]] }],
+  [
+    'deleteSecret',
+    {
+      call: (key) => store.deleteSecret(key as string),
+      reaches: (key) => ['deleteSecret', [key, expect.objectContaining({ operation: 'delete', key })]],
+    },
+  ],
   [
     'getSecretsByKeys',
     {

@@ -241,7 +241,10 @@ describe('deleteSecret', () => {
     repository.deleteSecret.mockResolvedValue(existed);
 
     await expect(store.deleteSecret('svc/db')).resolves.toBe(existed);
-    expect(repository.deleteSecret).toHaveBeenCalledWith('svc/db');
+    expect(repository.deleteSecret).toHaveBeenCalledWith(
+      'svc/db',
+      expect.objectContaining({ operation: 'delete', key: 'svc/db', actor: null }),
+    );
   });
 });
 
@@ -356,12 +359,12 @@ describe('transaction', () => {
 
     expect(result).toEqual({ user: 'u', scopes: [] });
     expect(repository.transaction).toHaveBeenCalledTimes(1);
-    expect(transactional.upsertSecret).toHaveBeenCalledWith('k', {
-      valueJson: '{"n":1}',
-      encoding: 'plain',
-      keyId: null,
-    });
-    expect(calledMethods(transactional)).toEqual(['getSecret', 'upsertSecret', 'deleteSecret']);
+    expect(transactional.writeSecret).toHaveBeenCalledWith(
+      'k',
+      { valueJson: '{"n":1}', encoding: 'plain', keyId: null, writeId: expect.any(String) as unknown },
+      expect.objectContaining({ operation: 'set', maxVersions: 10 }),
+    );
+    expect(calledMethods(transactional)).toEqual(['getSecret', 'writeSecret', 'deleteSecret']);
     expect(calledMethods(repository)).toEqual(['transaction']);
   });
 
@@ -371,7 +374,7 @@ describe('transaction', () => {
     await expect(limited.transaction((tx) => tx.setSecret('k', { long: 'value' }))).rejects.toBeInstanceOf(
       SecretValueTooLargeError,
     );
-    expect(transactional.upsertSecret).not.toHaveBeenCalled();
+    expect(transactional.writeSecret).not.toHaveBeenCalled();
   });
 
   it("keeps the store's encryption inside the transaction", async () => {
@@ -379,9 +382,10 @@ describe('transaction', () => {
 
     await encrypted.transaction((tx) => tx.setSecret('k', { n: 1 }));
 
-    expect(transactional.upsertSecret).toHaveBeenCalledWith(
+    expect(transactional.writeSecret).toHaveBeenCalledWith(
       'k',
       expect.objectContaining({ encoding: 'aes-256-gcm', keyId: 'k1' }),
+      expect.objectContaining({ operation: 'set' }),
     );
     expect(upsertedValue(transactional).valueJson).not.toContain('"n"');
   });

@@ -1,51 +1,43 @@
 import { createCipheriv, type KeyObject } from 'node:crypto';
 
 import { SecretCorruptError, SecretDecryptionError } from '../errors';
-import type { StoredValue } from '../secretstore/secret-record';
+import type { StoredValue, WrittenValue } from '../secretstore/secret-record';
 import { ALGORITHM, decrypt, TAG_BYTES } from './aes-gcm';
+import { keyedAuditMac, type AuditMac } from './audit-mac';
 import { keyFingerprint } from './encryption-key';
 import { decodeBytes, parseObject } from './envelope-fields';
 import { NonceSource } from './nonce-source';
 import type { KeyringDescription, SecretCodec } from './secret-codec';
 import { decodeTriggerDevEnvelope } from './triggerdev-envelope';
 
-const ENVELOPE_VERSION = 1;
+/** Version 1 binds a ciphertext to its key id and secret key; version 2 also to the write that made it. */
+const ENVELOPE_VERSION = 2;
+/** Our envelope, the JSONB value of an `aes-256-gcm` row: `{ v, kid, nonce, ct, tag }`. */
 const ENVELOPE_FIELDS = 5;
-
-/** Our envelope, stored as the JSONB value of an `aes-256-gcm` row. */
-interface Envelope {
-  v: number;
-  kid: string;
-  nonce: string;
-  ct: string;
-  tag: string;
-}
+const ADDITIONAL_DATA_LABEL = '@kongflow/secretstore';
 
 /**
- * Binds a ciphertext to its row: moved to another key (or relabelled with another key id), it fails to
- * decrypt. The bytes are JSON.stringify(['@kongflow/secretstore', 1, keyId, key]), built from a prefix per key id.
+ * Binds a ciphertext to where it belongs: moved to another secret or another version, relabelled with another
+ * key id, or passed off as another write, it fails to decrypt. Version 2 is
+ * JSON.stringify(['@kongflow/secretstore', 2, keyId, key, writeId]); version 1 (rows written before versions
+ * were kept) has no write id.
  */
-function additionalData(prefix: string, key: string): Buffer {
-  return Buffer.from(`${prefix}${JSON.stringify(key)}]`, 'utf8');
+function additionalData(envelopeVersion: number, keyId: string, key: string, writeId: string | null): Buffer {
+  const fields =
+    envelopeVersion === 1
+      ? [ADDITIONAL_DATA_LABEL, 1, keyId, key]
+      : [ADDITIONAL_DATA_LABEL, envelopeVersion, keyId, key, writeId];
+  return Buffer.from(JSON.stringify(fields), 'utf8');
 }
 
-function additionalDataPrefix(keyId: string): string {
-  return `${JSON.stringify(['@kongflow/secretstore', ENVELOPE_VERSION, keyId]).slice(0, -1)},`;
-}
-
-/**
- * This package's envelope, `{ v, kid, nonce, ct, tag }` as the JSONB value of an `aes-256-gcm` row, encrypted
- * under the active key with additional data that binds it to its key id and secret key. Reads rows of the other
- * encodings too: trigger.dev's (with its key) and plaintext (when accepted).
- */
 export class AesGcmCodec implements SecretCodec {
   readonly storesPlainJson = false;
-  readonly identifiesWrites = true;
-  private readonly aadPrefixes = new Map<string, string>();
   private readonly nonces = new NonceSource();
-  /** The start of every envelope this codec writes, up to its nonce: `{"v":1,"kid":"<active key id>",` */
+  /** The start of every envelope this codec writes, up to its nonce: `{"v":2,"kid":"<active key id>",` */
   private readonly envelopeHead: string;
   readonly keyFingerprints: ReadonlyMap<string, string>;
+  private readonly auditMacs: ReadonlyMap<string, AuditMac>;
+  readonly auditMac: AuditMac;
 
   constructor(
     readonly activeKeyId: string,
@@ -53,32 +45,22 @@ export class AesGcmCodec implements SecretCodec {
     private readonly triggerDevKey: KeyObject | undefined,
     private readonly acceptPlaintext: boolean,
   ) {
-    for (const keyId of keys.keys()) this.aadPrefixes.set(keyId, additionalDataPrefix(keyId));
     this.keyFingerprints = new Map([...keys].map(([keyId, material]) => [keyId, keyFingerprint(material)]));
+    this.auditMacs = new Map([...keys].map(([keyId, material]) => [keyId, keyedAuditMac(keyId, material)]));
+    this.auditMac = this.auditMacs.get(activeKeyId) as AuditMac;
     this.envelopeHead = `{"v":${ENVELOPE_VERSION},"kid":${JSON.stringify(activeKeyId)},`;
   }
 
-  private aad(keyId: string, key: string): Buffer {
-    return additionalData(this.aadPrefixes.get(keyId) ?? additionalDataPrefix(keyId), key);
+  /** A record signed without a key could have been made by anyone who writes to the table: never accepted here. */
+  auditMacFor(keyId: string | null): AuditMac | undefined {
+    return keyId === null ? undefined : this.auditMacs.get(keyId);
   }
 
-  /** Envelopes compared field by field: read back, the JSONB text orders and spaces them differently. */
-  isSameWrite(stored: StoredValue, written: StoredValue): boolean {
-    if (stored.encoding !== 'aes-256-gcm' || written.encoding !== 'aes-256-gcm') return false;
-    try {
-      const a = JSON.parse(stored.valueJson) as Partial<Envelope>;
-      const b = JSON.parse(written.valueJson) as Partial<Envelope>;
-      return a.nonce === b.nonce && a.ct === b.ct && a.tag === b.tag && a.kid === b.kid && a.v === b.v;
-    } catch {
-      return false;
-    }
-  }
-
-  encode(key: string, json: string): StoredValue {
+  encode(key: string, json: string, writeId: string | null): StoredValue {
     const material = this.keys.get(this.activeKeyId) as KeyObject;
     const nonce = this.nonces.next();
     const cipher = createCipheriv(ALGORITHM, material, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(this.aad(this.activeKeyId, key));
+    cipher.setAAD(additionalData(ENVELOPE_VERSION, this.activeKeyId, key, writeId));
     // GCM is a stream mode: final() adds no bytes, it computes the tag.
     const ciphertext = cipher.update(json, 'utf8');
     cipher.final();
@@ -88,7 +70,7 @@ export class AesGcmCodec implements SecretCodec {
     return { valueJson, encoding: 'aes-256-gcm', keyId: this.activeKeyId };
   }
 
-  decode(key: string, stored: StoredValue): string {
+  decode(key: string, stored: WrittenValue): string {
     switch (stored.encoding) {
       case 'aes-256-gcm':
         return this.decodeEnvelope(key, stored);
@@ -108,10 +90,10 @@ export class AesGcmCodec implements SecretCodec {
     }
   }
 
-  private decodeEnvelope(key: string, { valueJson, keyId }: StoredValue): string {
+  private decodeEnvelope(key: string, { valueJson, keyId, writeId }: WrittenValue): string {
     const envelope = parseObject(key, valueJson, 'envelope');
     if (
-      envelope.v !== ENVELOPE_VERSION ||
+      (envelope.v !== 1 && envelope.v !== ENVELOPE_VERSION) ||
       typeof envelope.kid !== 'string' ||
       !('nonce' in envelope && 'ct' in envelope && 'tag' in envelope) ||
       Object.keys(envelope).length !== ENVELOPE_FIELDS
@@ -129,7 +111,7 @@ export class AesGcmCodec implements SecretCodec {
       ciphertext: decodeBytes(key, envelope.ct, 'ct', 'base64'),
       tag: decodeBytes(key, envelope.tag, 'tag', 'base64'),
     };
-    return decrypt(key, envelope.kid, material, parts, this.aad(envelope.kid, key));
+    return decrypt(key, envelope.kid, material, parts, additionalData(envelope.v, envelope.kid, key, writeId));
   }
 
   describe(): KeyringDescription {

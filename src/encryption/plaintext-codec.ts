@@ -1,17 +1,18 @@
 import { SecretCorruptError, SecretDecryptionError } from '../errors';
 import type { StoredValue } from '../secretstore/secret-record';
+import { HASH_AUDIT_MAC, type AuditMac } from './audit-mac';
 import type { KeyringDescription, SecretCodec } from './secret-codec';
 
 /** `encryption: 'none'`: values are stored as the plaintext JSONB they are; encrypted rows cannot be read. */
 export class PlaintextCodec implements SecretCodec {
   readonly storesPlainJson = true;
   readonly activeKeyId = undefined;
-  // Two writes of one value are the same plaintext: a row cannot say which write it came from.
-  readonly identifiesWrites = false;
   readonly keyFingerprints: ReadonlyMap<string, string> = new Map();
+  readonly auditMac = HASH_AUDIT_MAC;
 
-  isSameWrite(): boolean {
-    return false;
+  /** Records signed under a key of a keyring cannot be checked without it. */
+  auditMacFor(keyId: string | null): AuditMac | undefined {
+    return keyId === null ? HASH_AUDIT_MAC : undefined;
   }
 
   encode(_key: string, json: string): StoredValue {

@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 
 import { SecretStoreConfigError } from '../errors';
-import type { StoredValue } from '../secretstore/secret-record';
+import type { StoredValue, WrittenValue } from '../secretstore/secret-record';
 import { AesGcmCodec } from './aes-gcm-codec';
+import type { AuditMac } from './audit-mac';
 import { assertKeyId, EncryptionKey, keyObjectOf } from './encryption-key';
 import { PlaintextCodec } from './plaintext-codec';
 import { triggerDevKeyFromText } from './triggerdev-envelope';
@@ -24,19 +25,23 @@ export interface KeyringOptions {
 /** `'none'` stores plaintext JSONB and is only ever an explicit choice. */
 export type EncryptionOptions = 'none' | KeyringOptions;
 
-/** What the service needs: encode a value's JSON for storage, and decode a stored row back to JSON text. */
+/**
+ * What the service needs: encode a value's JSON for storage, decode a stored value back to JSON text, and sign
+ * the audit trail.
+ */
 export interface SecretCodec {
   /** Whether stored JSON must also be valid as JSONB text (no \u0000, no unpaired surrogates). */
   readonly storesPlainJson: boolean;
   readonly activeKeyId: string | undefined;
-  /** Whether every encoded value is unique to its write (a fresh random nonce), so that isSameWrite can tell. */
-  readonly identifiesWrites: boolean;
-  encode(key: string, json: string): StoredValue;
-  decode(key: string, stored: StoredValue): string;
-  /** True when `stored` (as read back) is the very value `written` that this codec encoded. */
-  isSameWrite(stored: StoredValue, written: StoredValue): boolean;
+  /** Encodes the value of write `writeId` of `key`: a ciphertext is bound to both, and moved elsewhere fails. */
+  encode(key: string, json: string, writeId: string | null): StoredValue;
+  decode(key: string, stored: WrittenValue): string;
   /** A fingerprint of each key of the keyring by id (empty without one): names a key without revealing it. */
   readonly keyFingerprints: ReadonlyMap<string, string>;
+  /** What new audit records and checkpoints are signed with: under the active key, or a plain hash without a keyring. */
+  readonly auditMac: AuditMac;
+  /** What checks a record or checkpoint signed under `keyId`: undefined when this store cannot check it. */
+  auditMacFor(keyId: string | null): AuditMac | undefined;
   describe(): KeyringDescription;
 }
 

@@ -2,7 +2,8 @@ import { readSetting, type Environment } from '../database/config';
 import type { KeyringOptions } from '../encryption/secret-codec';
 import { parseEncryptionKeys, type EncryptionKey, type ParsedEncryptionKeys } from '../encryption/encryption-key';
 import { triggerDevKeyFromText } from '../encryption/triggerdev-envelope';
-import { SecretStoreConfigError } from '../errors';
+import { InvalidArgumentError, SecretStoreConfigError } from '../errors';
+import { actorArgument } from './lifecycle-arguments';
 
 /** The keys the environment configures, each when its variable is set. */
 export interface EnvironmentKeys {
@@ -36,4 +37,15 @@ export function readPreparedStatements(env: Environment): boolean | undefined {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw new SecretStoreConfigError('SECRETSTORE_PREPARED_STATEMENTS', 'must be true or false (or 1 or 0)');
+}
+
+/** SECRETSTORE_ACTOR: who the CLI's changes are attributed to in the audit trail; undefined when unset. */
+export function readActor(env: Environment): string | undefined {
+  const actor = readSetting(env, 'SECRETSTORE_ACTOR');
+  try {
+    return actorArgument(actor);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new SecretStoreConfigError('SECRETSTORE_ACTOR', error.problem);
+    throw error;
+  }
 }

@@ -3,37 +3,126 @@ import { toDatabaseError } from '../database/driver-errors';
 import { runStatement } from '../database/statement';
 import { toDatabase, type StatementOptions } from '../database/to-database';
 import { describeKey, TransactionUnsupportedError } from '../errors';
-import type { IGetSecretResult } from '../generated/secret_store.queries';
+import type {
+  IGetSecretMetadataResult,
+  IGetSecretResult,
+  IGetSecretVersionResult,
+  IReadAuditRecordsResult,
+} from '../generated/secret_store.queries';
 // Reduced at codegen to their text and parameter order: a call only binds its values.
 import * as statements from '../generated/secret_store.statements';
 import { prefixUpperBound } from './prefix-upper-bound';
-import type { EncryptionUsage, KeyFingerprint, SecretEncoding, SecretRecord, StoredValue } from './secret-record';
-import type { SecretStoreRepository } from './secret-store-repository';
+import type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditOperation,
+  AuditRecord,
+  DueRecord,
+  EncryptionUsage,
+  KeyFingerprint,
+  SecretEncoding,
+  SecretMetadataPatch,
+  SecretMetadataRecord,
+  SecretRecord,
+  SecretVersionInfo,
+  SecretVersionRecord,
+  StoredValue,
+  WrittenValue,
+} from './secret-record';
+import type { BulkEntry, MetadataPage, SecretStoreRepository, WriteOptions } from './secret-store-repository';
 
 function toRecord(row: IGetSecretResult): SecretRecord {
   return {
     key: row.key,
-    // The column is NOT NULL. Were it ever null, '' is not JSON: the service reports the row as corrupt.
+    // The query reads only rows with a value. Were one ever null, '' is not JSON: the store reports it corrupt.
     valueJson: row.valueJson ?? '',
-    // The table's CHECK constraint keeps this to the known encodings; the service refuses anything else.
+    // The table's CHECK constraint keeps this to the known encodings; the store refuses anything else.
     encoding: row.encoding as SecretEncoding,
     keyId: row.keyId,
+    writeId: row.writeId,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    expiresAt: row.expiresAt,
   };
 }
 
+function toVersionRecord(row: IGetSecretVersionResult): SecretVersionRecord {
+  return {
+    key: row.key,
+    version: row.version,
+    valueJson: row.valueJson ?? '',
+    encoding: row.encoding as SecretEncoding,
+    keyId: row.keyId,
+    writeId: row.writeId,
+    createdAt: row.createdAt,
+  };
+}
+
+function toMetadata(row: IGetSecretMetadataResult): SecretMetadataRecord {
+  return {
+    key: row.key,
+    version: row.version,
+    encoding: row.encoding as SecretEncoding,
+    keyId: row.keyId,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    deletedAt: row.deletedAt,
+    description: row.description,
+    tags: JSON.parse(row.tagsJson ?? '{}') as Record<string, string>,
+    expiresAt: row.expiresAt,
+    rotateAfter: row.rotateAfter,
+    maxVersions: row.maxVersions,
+  };
+}
+
+function toAuditRecord(row: IReadAuditRecordsResult): AuditRecord {
+  return {
+    seq: Number(row.seqText),
+    id: row.id,
+    operation: row.operation as AuditOperation,
+    key: row.key,
+    writeId: row.writeId,
+    actor: row.actor,
+    at: row.at,
+    macKeyId: row.macKeyId,
+    mac: row.mac,
+    versions: row.versions,
+    keys: row.keys,
+    recordedAt: row.recordedAt,
+    sealedBy: row.sealedByText === null ? null : Number(row.sealedByText),
+  };
+}
+
+/** An audit entry as the parameters of a statement that records it. */
+function auditParams(entry: AuditEntry) {
+  return { auditId: entry.id, actor: entry.actor, at: entry.at, macKeyId: entry.macKeyId, mac: entry.mac };
+}
+
+/** A metadata patch as the JSON the statements read: dates as ISO text, absent fields absent. */
+function patchJson(patch: SecretMetadataPatch): string {
+  return JSON.stringify(patch, (_, value: unknown) => value);
+}
+
 /**
- * The entries of a bulk write as one JSON array of `{ key, encoding, key_id, value }`, read by
- * jsonb_to_recordset. Each value is JSON text already, so it is spliced in as it is: no escaping into a text
- * array element, and the server parses one document instead of casting ten thousand texts.
+ * The entries of a bulk write as one JSON array, read by jsonb_to_recordset. Each value is JSON text already,
+ * so it is spliced in as it is: no escaping into a text array element, and the server parses one document.
  */
-function entriesDocument(entries: readonly { key: string; value: StoredValue }[]): string {
-  const parts = entries.map(
-    ({ key, value }) =>
-      `{"key":${JSON.stringify(key)},"encoding":${JSON.stringify(value.encoding)},"key_id":${JSON.stringify(value.keyId)},"value":${value.valueJson}}`,
-  );
+function entriesDocument(entries: readonly BulkEntry[]): string {
+  const parts = entries.map(({ key, value, audit }) => {
+    const fields = {
+      key,
+      encoding: value.encoding,
+      key_id: value.keyId,
+      write_id: value.writeId,
+      audit_id: audit.id,
+      actor: audit.actor,
+      at: audit.at.toISOString(),
+      mac_key_id: audit.macKeyId,
+      mac: audit.mac,
+    };
+    return `${JSON.stringify(fields).slice(0, -1)},"value":${value.valueJson}}`;
+  });
   return `[${parts.join(',')}]`;
 }
 
@@ -89,65 +178,215 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     );
   }
 
-  upsertSecret(key: string, value: StoredValue): Promise<{ version: number }> {
+  writeSecret(key: string, value: WrittenValue, options: WriteOptions): Promise<{ version: number } | undefined> {
+    const { ifVersion, metadata, maxVersions, operation, audit } = options;
     return this.run(
-      () => `Writing secret ${describeKey(key)}`,
+      () => `Writing secret ${describeKey(key)}${ifVersion === undefined ? '' : ` at version ${ifVersion}`}`,
       async () => {
-        const [row] = await runStatement(statements.upsertSecret, { key, ...value }, this.db);
-        return { version: row.version };
+        const [row] = await runStatement(
+          statements.writeSecret,
+          {
+            key,
+            valueJson: value.valueJson,
+            encoding: value.encoding,
+            keyId: value.keyId,
+            // Every write the store makes has one; the column allows null for rows older than write ids.
+            writeId: value.writeId ?? '',
+            ifVersion: ifVersion ?? null,
+            metadata: metadata === undefined ? null : patchJson(metadata),
+            maxVersions,
+            operation,
+            ...auditParams(audit),
+          },
+          this.db,
+        );
+        return row && { version: row.version as number };
       },
     );
   }
 
-  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined> {
-    return this.run(
-      () => `Writing secret ${describeKey(key)} at version ${ifVersion}`,
-      async () => {
-        const [row] =
-          ifVersion === 0
-            ? await runStatement(statements.insertSecretIfAbsent, { key, ...value }, this.db)
-            : await runStatement(statements.updateSecretIfVersion, { key, ifVersion, ...value }, this.db);
-        return row && { version: row.version };
-      },
-    );
-  }
-
-  upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]> {
+  upsertSecrets(entries: readonly BulkEntry[], maxVersions: number): Promise<{ key: string; version: number }[]> {
     if (entries.length === 0) return Promise.resolve([]);
     return this.run(
       () => `Writing ${entries.length} secrets`,
       async () => {
-        const rows = await runStatement(statements.upsertSecrets, { entries: entriesDocument(entries) }, this.db);
+        const rows = await runStatement(
+          statements.upsertSecrets,
+          { entries: entriesDocument(entries), maxVersions },
+          this.db,
+        );
         return rows.map((row) => ({ key: row.key, version: row.version }));
       },
     );
   }
 
-  listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]> {
+  deleteSecret(key: string, audit: AuditEntry): Promise<boolean> {
+    return this.run(
+      () => `Deleting secret ${describeKey(key)}`,
+      async () => (await runStatement(statements.deleteSecret, { key, ...auditParams(audit) }, this.db)).length > 0,
+    );
+  }
+
+  undeleteSecret(key: string, audit: AuditEntry): Promise<boolean> {
+    return this.run(
+      () => `Undeleting secret ${describeKey(key)}`,
+      async () => (await runStatement(statements.undeleteSecret, { key, ...auditParams(audit) }, this.db)).length > 0,
+    );
+  }
+
+  destroySecretVersions(key: string, versions: readonly number[] | undefined, audit: AuditEntry): Promise<number[]> {
+    return this.run(
+      () => `Destroying versions of secret ${describeKey(key)}`,
+      async () => {
+        const rows =
+          versions === undefined
+            ? await runStatement(statements.destroySecret, { key, ...auditParams(audit) }, this.db)
+            : await runStatement(
+                statements.destroySecretVersions,
+                { key, versions: [...versions], ...auditParams(audit) },
+                this.db,
+              );
+        return rows.map((row) => row.version);
+      },
+    );
+  }
+
+  purgeDeletedSecrets(deletedBefore: Date, audit: AuditEntry): Promise<string[]> {
+    return this.run(
+      () => 'Purging deleted secrets',
+      async () => {
+        const rows = await runStatement(
+          statements.purgeDeletedSecrets,
+          { deletedBefore, ...auditParams(audit) },
+          this.db,
+        );
+        return rows.map((row) => row.key);
+      },
+    );
+  }
+
+  updateSecretMetadata(
+    key: string,
+    patch: SecretMetadataPatch,
+    ifVersion: number | undefined,
+    audit: AuditEntry,
+  ): Promise<SecretMetadataRecord | undefined> {
+    return this.run(
+      () => `Updating the metadata of secret ${describeKey(key)}`,
+      async () => {
+        const [row] = await runStatement(
+          statements.updateSecretMetadata,
+          { key, patch: patchJson(patch), ifVersion: ifVersion ?? null, ...auditParams(audit) },
+          this.db,
+        );
+        return row && toMetadata(row);
+      },
+    );
+  }
+
+  getSecretMetadata(key: string): Promise<SecretMetadataRecord | undefined> {
+    return this.run(
+      () => `Reading the metadata of secret ${describeKey(key)}`,
+      async () => {
+        const [row] = await runStatement(statements.getSecretMetadata, { key }, this.db);
+        return row && toMetadata(row);
+      },
+    );
+  }
+
+  listSecretMetadata(page: MetadataPage): Promise<SecretMetadataRecord[]> {
+    return this.run(
+      () => `Listing secrets with prefix ${describeKey(page.prefix)}`,
+      async () => {
+        const rows = await runStatement(
+          statements.listSecretMetadata,
+          {
+            lowerBound: page.prefix,
+            upperBound: prefixUpperBound(page.prefix) ?? null,
+            after: page.after,
+            includeDeleted: page.includeDeleted,
+            limit: page.limit,
+          },
+          this.db,
+        );
+        return rows.map(toMetadata);
+      },
+    );
+  }
+
+  listSecretsDue(until: Date): Promise<DueRecord[]> {
+    return this.run(
+      () => 'Listing secrets due',
+      async () => {
+        const rows = await runStatement(statements.listSecretsDue, { until }, this.db);
+        // Every branch of the UNION names the column: pgtyped cannot know they are never null.
+        return rows.map((row) => ({ key: row.key as string, due: row.due as DueRecord['due'], at: row.at as Date }));
+      },
+    );
+  }
+
+  getSecretVersion(key: string, version: number): Promise<SecretVersionRecord | undefined> {
+    return this.run(
+      () => `Reading version ${version} of secret ${describeKey(key)}`,
+      async () => {
+        const [row] = await runStatement(statements.getSecretVersion, { key, version }, this.db);
+        return row && toVersionRecord(row);
+      },
+    );
+  }
+
+  listSecretVersions(key: string): Promise<SecretVersionInfo[]> {
+    return this.run(
+      () => `Listing the versions of secret ${describeKey(key)}`,
+      async () => {
+        const rows = await runStatement(statements.listSecretVersions, { key }, this.db);
+        return rows.map((row) => ({
+          version: row.version,
+          createdAt: row.createdAt,
+          deletedAt: row.deletedAt,
+          destroyed: row.destroyed === true,
+        }));
+      },
+    );
+  }
+
+  listVersionsToRotate(
+    activeKeyId: string,
+    after: { key: string; version: number },
+    limit: number,
+  ): Promise<SecretVersionRecord[]> {
     return this.run(
       () => 'Listing secrets to re-encrypt',
       async () => {
-        const rows = await runStatement(statements.listSecretsToRotate, { activeKeyId, afterKey, limit }, this.db);
-        return rows.map(toRecord);
+        const rows = await runStatement(
+          statements.listVersionsToRotate,
+          { activeKeyId, afterKey: after.key, afterVersion: after.version, limit },
+          this.db,
+        );
+        return rows.map(toVersionRecord);
       },
     );
   }
 
-  reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean> {
+  reencryptVersion(from: SecretVersionRecord, value: StoredValue, audit: AuditEntry): Promise<boolean> {
     return this.run(
-      () => `Re-encrypting secret ${describeKey(key)}`,
+      () => `Re-encrypting secret ${describeKey(from.key)}`,
       async () => {
-        const rows = await runStatement(statements.reencryptSecret, { key, version, ...value }, this.db);
-        return rows.length > 0;
-      },
-    );
-  }
-
-  deleteSecret(key: string): Promise<boolean> {
-    return this.run(
-      () => `Deleting secret ${describeKey(key)}`,
-      async () => {
-        const rows = await runStatement(statements.deleteSecret, { key }, this.db);
+        const rows = await runStatement(
+          statements.reencryptVersion,
+          {
+            key: from.key,
+            version: from.version,
+            writeId: from.writeId,
+            fromEncoding: from.encoding,
+            fromKeyId: from.keyId,
+            valueJson: value.valueJson,
+            encoding: value.encoding,
+            keyId: value.keyId,
+            ...auditParams(audit),
+          },
+          this.db,
+        );
         return rows.length > 0;
       },
     );
@@ -181,6 +420,152 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
       async () => {
         const [row] = await runStatement(statements.recordKeyFingerprint, { keyId, fingerprint }, this.db);
         return row.fingerprint;
+      },
+    );
+  }
+
+  appendAuditRecord(entry: AuditEntry, versions: readonly number[], keys: readonly string[]): Promise<void> {
+    return this.run(
+      () => 'Recording an audit record',
+      async () => {
+        await runStatement(
+          statements.appendAuditRecord,
+          {
+            ...auditParams(entry),
+            operation: entry.operation,
+            key: entry.key,
+            writeId: entry.writeId,
+            versions: [...versions],
+            keys: [...keys],
+          },
+          this.db,
+        );
+      },
+    );
+  }
+
+  readAuditRecords(query: { key?: string; afterSeq: number; limit: number }): Promise<AuditRecord[]> {
+    return this.run(
+      () => 'Reading the audit trail',
+      async () => {
+        const rows = await runStatement(
+          statements.readAuditRecords,
+          { key: query.key ?? null, afterSeq: String(query.afterSeq), limit: query.limit },
+          this.db,
+        );
+        return rows.map(toAuditRecord);
+      },
+    );
+  }
+
+  findAuditRecords(ids: readonly string[]): Promise<AuditRecord[]> {
+    return this.run(
+      () => 'Reading the audit trail',
+      async () => {
+        const rows = await runStatement(statements.findAuditRecords, { ids: [...ids] }, this.db);
+        return rows.map(toAuditRecord);
+      },
+    );
+  }
+
+  readUnsealedAuditRecords(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    return this.run(
+      () => 'Reading the audit trail',
+      async () => {
+        const rows = await runStatement(
+          statements.readUnsealedAuditRecords,
+          { afterSeq: String(afterSeq), limit },
+          this.db,
+        );
+        return rows.map(toAuditRecord);
+      },
+    );
+  }
+
+  readSealedAuditRecords(checkpoint: number, afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    return this.run(
+      () => 'Reading the audit trail',
+      async () => {
+        const rows = await runStatement(
+          statements.readSealedAuditRecords,
+          { checkpoint: String(checkpoint), afterSeq: String(afterSeq), limit },
+          this.db,
+        );
+        return rows.map(toAuditRecord);
+      },
+    );
+  }
+
+  listAuditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return this.run(
+      () => 'Reading the audit checkpoints',
+      async () => {
+        const rows = await runStatement(statements.listAuditCheckpoints, undefined, this.db);
+        return rows.map((row) => ({
+          seq: Number(row.seqText),
+          records: row.records,
+          digest: row.digest,
+          previousMac: row.previousMac,
+          macKeyId: row.macKeyId,
+          mac: row.mac,
+          createdAt: row.createdAt,
+        }));
+      },
+    );
+  }
+
+  lockAuditTrail(): Promise<void> {
+    return this.run(
+      () => 'Locking the audit trail',
+      async () => {
+        await runStatement(statements.lockAuditTrail, undefined, this.db);
+      },
+    );
+  }
+
+  sealAuditRecords(
+    checkpoint: Omit<AuditCheckpoint, 'seq' | 'createdAt'>,
+    records: readonly number[],
+  ): Promise<AuditCheckpoint> {
+    return this.run(
+      () => 'Sealing the audit trail',
+      async () => {
+        const [row] = await runStatement(statements.insertAuditCheckpoint, checkpoint, this.db);
+        const seq = Number(row.seqText);
+        if (records.length > 0) {
+          await runStatement(
+            statements.sealAuditRecords,
+            { checkpoint: String(seq), seqs: records.map(String) },
+            this.db,
+          );
+        }
+        return { ...checkpoint, seq, createdAt: row.createdAt };
+      },
+    );
+  }
+
+  resealAuditCheckpoint(seq: number, previousMac: string, macKeyId: string | null, mac: string): Promise<void> {
+    return this.run(
+      () => 'Sealing the audit trail again',
+      async () => {
+        await runStatement(
+          statements.resealAuditCheckpoint,
+          { checkpoint: String(seq), previousMac, macKeyId, mac },
+          this.db,
+        );
+      },
+    );
+  }
+
+  listCurrentWrites(
+    afterKey: string,
+    limit: number,
+  ): Promise<{ key: string; version: number; writeId: string | null; auditedWriteId: string | null }[]> {
+    return this.run(
+      () => 'Reading the current writes',
+      async () => {
+        const rows = await runStatement(statements.listCurrentWrites, { afterKey, limit }, this.db);
+        return rows.map(({ key, version, writeId, auditedWriteId }) => ({ key, version, writeId, auditedWriteId }));
       },
     );
   }

@@ -1,6 +1,6 @@
 import type { SecretCodec } from '../encryption/secret-codec';
 import { SecretCorruptError } from '../errors';
-import type { SecretRecord } from './secret-record';
+import type { SecretRecord, WrittenValue } from './secret-record';
 import { parseWithSchema, type SecretSchema } from './schema';
 
 export interface SecretEntry<T> {
@@ -9,7 +9,10 @@ export interface SecretEntry<T> {
 }
 
 /** The record's plaintext JSON text and its value; throws if it cannot be decrypted or is not JSON. */
-export function plaintextOf(codec: SecretCodec, record: SecretRecord): { json: string; value: unknown } {
+export function plaintextOf(
+  codec: SecretCodec,
+  record: WrittenValue & { key: string },
+): { json: string; value: unknown } {
   const json = codec.decode(record.key, record);
   try {
     return { json, value: JSON.parse(json) };

@@ -119,28 +119,3 @@ function outcomeUnknown(operation: string, key: string | undefined): SecretWrite
     'the connection was lost after the write was sent, and whether it was applied cannot be told; read it back to find out',
   );
 }
-
-/**
- * Whether a lost write landed: every encrypted write carries a fresh random nonce, so a row that holds this
- * very ciphertext was written by this write. `same` compares what is stored with what was sent.
- */
-export async function findLandedWrites<Row extends { key: string; version: number }, Sent>(
-  sent: readonly { key: string; value: Sent }[],
-  read: (keys: string[]) => Promise<Row[]>,
-  same: (stored: Row, written: Sent) => boolean,
-): Promise<{ key: string; version: number }[] | undefined> {
-  if (sent.length === 0) return undefined;
-  try {
-    const byKey = new Map((await read(sent.map((entry) => entry.key))).map((row) => [row.key, row]));
-    const versions: { key: string; version: number }[] = [];
-    for (const { key, value } of sent) {
-      const row = byKey.get(key);
-      if (!row || !same(row, value)) return undefined;
-      versions.push({ key, version: row.version });
-    }
-    return versions;
-  } catch {
-    // No answer is no proof: the write's outcome stays unknown.
-    return undefined;
-  }
-}

@@ -22,7 +22,19 @@ export interface SecretStoreOptions {
   telemetry?: SecretStoreTelemetryOptions;
   /** How operations are retried after a lost connection; see the README's retry policy. */
   retry?: RetryOptions;
+  /** Versions kept per secret, from 1 to 1,000, unless its metadata sets its own. Default 10 (as Vault KV v2). */
+  maxVersions?: number;
+  /**
+   * Refuse reads of a secret past its expiresAt with SecretExpiredError. Default false: an expired secret
+   * still reads (no outage at midnight), and the read is counted in the `secretstore.expired_reads` metric.
+   */
+  rejectExpired?: boolean;
+  /** Add a `read` record to the audit trail for every read of a value. Default false: changes only. */
+  auditReads?: boolean;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
+export const DEFAULT_MAX_VERSIONS = 10;
+/** The largest maxVersions, of the store and of a secret (the table's CHECK says the same). */
+export const MAX_KEPT_VERSIONS = 1000;

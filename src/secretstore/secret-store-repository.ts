@@ -1,48 +1,162 @@
-import type { EncryptionUsage, KeyFingerprint, SecretRecord, StoredValue } from './secret-record';
+import type {
+  AuditCheckpoint,
+  AuditEntry,
+  AuditOperation,
+  AuditRecord,
+  DueRecord,
+  EncryptionUsage,
+  KeyFingerprint,
+  SecretMetadataPatch,
+  SecretMetadataRecord,
+  SecretRecord,
+  SecretVersionInfo,
+  SecretVersionRecord,
+  StoredValue,
+  WrittenValue,
+} from './secret-record';
+
+/** How a write of a value is made. */
+export interface WriteOptions {
+  /**
+   * Unset: create or replace. 0: only if the secret is absent (never written, deleted, or its current value
+   * destroyed). N: only if its current version is N.
+   */
+  ifVersion?: number;
+  /** Applied with the write, as JSON Merge Patch. */
+  metadata?: SecretMetadataPatch;
+  /** The versions to keep when the secret sets none of its own. */
+  maxVersions: number;
+  /** `set` or `restore`. */
+  operation: Extract<AuditOperation, 'set' | 'restore'>;
+  audit: AuditEntry;
+}
+
+/** One secret of a bulk write, with its own audit record. */
+export interface BulkEntry {
+  key: string;
+  value: WrittenValue;
+  audit: AuditEntry;
+}
+
+/** Where a page of a listing starts, and how long it is. */
+export interface MetadataPage {
+  /** Only keys that start with this. */
+  prefix: string;
+  /** Only keys after this one ('' for the first page). */
+  after: string;
+  limit: number;
+  includeDeleted: boolean;
+}
 
 /**
- * Storage of secrets as JSON text. The service depends on this interface only, so applications can mock it
- * in their unit tests. Keys and JSON text arrive validated; implementations do no validation of their own.
+ * Storage of secrets as JSON text, with their versions, metadata and audit trail. The store depends on this
+ * interface only, so applications can mock it in their unit tests, or use InMemorySecretStoreRepository.
+ * Keys and JSON text arrive validated; implementations do no validation of their own. Every change takes an
+ * audit entry and records it in the same statement (the same transaction), so that a change is never
+ * recorded without happening, nor happens without being recorded.
  */
 export interface SecretStoreRepository {
+  /** The current value of a secret that is neither deleted nor destroyed. */
   getSecret(key: string): Promise<SecretRecord | undefined>;
-  /** The records of those keys that exist, ordered by key. */
+  /** The records of those keys that exist and are neither deleted nor destroyed, ordered by key. */
   getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]>;
-  /** Every record whose key starts with `prefix` (taken literally), ordered by key. */
+  /** The same, for every key that starts with `prefix` (taken literally). */
   listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
   /**
-   * Inserts, or replaces the value of, the secret and returns the version it now has. A key created again
-   * after a delete continues from the version it had: a version of a key is never reused.
+   * Writes a new version (see WriteOptions.ifVersion), keeps it, removes versions beyond the secret's
+   * maxVersions (else `maxVersions`), and resolves the version written; undefined when the condition does
+   * not hold, and nothing is written. A version is never reused: a key written again after a delete, a
+   * destroy or a purge continues from the version it had.
    */
-  upsertSecret(key: string, value: StoredValue): Promise<{ version: number }>;
+  writeSecret(key: string, value: WrittenValue, options: WriteOptions): Promise<{ version: number } | undefined>;
   /**
-   * Writes only if the stored version is `ifVersion` (0: only if absent), bumping the version; undefined
-   * when the condition does not hold, and nothing is written.
-   */
-  writeSecretIfVersion(key: string, value: StoredValue, ifVersion: number): Promise<{ version: number } | undefined>;
-  /**
-   * Inserts or replaces every entry in one statement (all or none), taking row locks in key order so that
+   * Creates or replaces every entry in one statement (all or none), taking row locks in key order so that
    * concurrent calls cannot deadlock; keys are distinct. Returns each new version, in key order.
    */
-  upsertSecrets(entries: readonly { key: string; value: StoredValue }[]): Promise<{ key: string; version: number }[]>;
+  upsertSecrets(entries: readonly BulkEntry[], maxVersions: number): Promise<{ key: string; version: number }[]>;
+  /** Soft-deletes the secret: it reads as missing, its versions stay. True when it was there and not deleted. */
+  deleteSecret(key: string, audit: AuditEntry): Promise<boolean>;
+  /** Brings a deleted secret back as it was. True when it was deleted. */
+  undeleteSecret(key: string, audit: AuditEntry): Promise<boolean>;
   /**
-   * Up to `limit` records, in key order after `afterKey`, that are not encrypted under `activeKeyId`
-   * (plaintext, trigger.dev and other-key rows).
+   * Erases the values of those versions for good (all of them, and the secret's row, when `versions` is
+   * undefined), keeping the records that they existed. Resolves the versions it erased, ascending.
    */
-  listSecretsToRotate(activeKeyId: string, afterKey: string, limit: number): Promise<SecretRecord[]>;
+  destroySecretVersions(key: string, versions: readonly number[] | undefined, audit: AuditEntry): Promise<number[]>;
+  /** Removes, with their versions, the secrets deleted before `deletedBefore`; resolves their keys, ordered. */
+  purgeDeletedSecrets(deletedBefore: Date, audit: AuditEntry): Promise<string[]>;
   /**
-   * Replaces the stored value only if the row's version is still `version`; leaves `version` and
-   * `updatedAt` as they are. False when the row changed or is gone.
+   * Applies `patch` to a secret that is not deleted, if its version is `ifVersion` (when given); the metadata
+   * it now has, or undefined when nothing was changed.
    */
-  reencryptSecret(key: string, version: number, value: StoredValue): Promise<boolean>;
-  /** True when the key existed. */
-  deleteSecret(key: string): Promise<boolean>;
-  /** Secret counts by encoding and key id, ordered by encoding then key id. */
+  updateSecretMetadata(
+    key: string,
+    patch: SecretMetadataPatch,
+    ifVersion: number | undefined,
+    audit: AuditEntry,
+  ): Promise<SecretMetadataRecord | undefined>;
+  /** A secret's metadata, deleted or not. */
+  getSecretMetadata(key: string): Promise<SecretMetadataRecord | undefined>;
+  /** A page of metadata, in key order. */
+  listSecretMetadata(page: MetadataPage): Promise<SecretMetadataRecord[]>;
+  /** The expiry and rotation dates of secrets that are not deleted, due on or before `until`, soonest first. */
+  listSecretsDue(until: Date): Promise<DueRecord[]>;
+  /** One kept version with its value; undefined when it does not exist, was destroyed or removed. */
+  getSecretVersion(key: string, version: number): Promise<SecretVersionRecord | undefined>;
+  /** Every kept version of a secret, newest first, without values. */
+  listSecretVersions(key: string): Promise<SecretVersionInfo[]>;
+  /**
+   * Up to `limit` kept versions, in key and version order after `after`, that are not encrypted under
+   * `activeKeyId` (plaintext, trigger.dev and other-key rows).
+   */
+  listVersionsToRotate(
+    activeKeyId: string,
+    after: { key: string; version: number },
+    limit: number,
+  ): Promise<SecretVersionRecord[]>;
+  /**
+   * Replaces a kept version's value (and the current one's, when it is current) if it is still `from`:
+   * the same write and encoding. False when it changed or is gone. Versions and times stay as they are.
+   */
+  reencryptVersion(from: SecretVersionRecord, value: StoredValue, audit: AuditEntry): Promise<boolean>;
+  /** Kept versions with a value, counted by encoding and key id, ordered by encoding then key id. */
   countSecretsByEncryption(): Promise<EncryptionUsage[]>;
   /** Every recorded key fingerprint, ordered by key id. */
   getKeyFingerprints(): Promise<KeyFingerprint[]>;
   /** Records `fingerprint` for `keyId` unless one is recorded already; returns the fingerprint recorded now. */
   recordKeyFingerprint(keyId: string, fingerprint: string): Promise<string>;
+  /** Records an audit entry that goes with no change (a read): the versions read, or the keys of a read of many. */
+  appendAuditRecord(entry: AuditEntry, versions: readonly number[], keys: readonly string[]): Promise<void>;
+  /** Up to `limit` audit records after position `afterSeq`, of one key or of all. */
+  readAuditRecords(query: { key?: string; afterSeq: number; limit: number }): Promise<AuditRecord[]>;
+  /**
+   * The audit records of those ids, in order: how the store tells whether a write whose connection was lost
+   * landed, since every change commits with its record.
+   */
+  findAuditRecords(ids: readonly string[]): Promise<AuditRecord[]>;
+  /** Up to `limit` records no checkpoint seals yet, after position `afterSeq`, in order. */
+  readUnsealedAuditRecords(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Up to `limit` records that `checkpoint` seals, after position `afterSeq`, in order. */
+  readSealedAuditRecords(checkpoint: number, afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** Every checkpoint, in order. */
+  listAuditCheckpoints(): Promise<AuditCheckpoint[]>;
+  /** Inside a transaction: keeps any other sealer of the audit trail waiting until it ends. */
+  lockAuditTrail(): Promise<void>;
+  /** Adds a checkpoint and marks the records it seals; resolves its position. */
+  sealAuditRecords(
+    checkpoint: Omit<AuditCheckpoint, 'seq' | 'createdAt'>,
+    records: readonly number[],
+  ): Promise<AuditCheckpoint>;
+  /** Replaces a checkpoint's MAC (and the previous MAC it covers), when it is made again under another key. */
+  resealAuditCheckpoint(seq: number, previousMac: string, macKeyId: string | null, mac: string): Promise<void>;
+  /**
+   * Up to `limit` secrets with a current value, after `afterKey`, each with the write that made it and the
+   * write its latest value-setting audit record names.
+   */
+  listCurrentWrites(
+    afterKey: string,
+    limit: number,
+  ): Promise<{ key: string; version: number; writeId: string | null; auditedWriteId: string | null }[]>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T>;
 }

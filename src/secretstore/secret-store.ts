@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 import type { Context } from '@opentelemetry/api';
@@ -7,22 +8,60 @@ import type { KeyringDescription } from '../encryption/secret-codec';
 import {
   InvalidArgumentError,
   InvalidSecretKeyError,
+  SecretExpiredError,
   SecretNotFoundError,
   SecretVersionConflictError,
+  SecretVersionNotFoundError,
   TransactionClosedError,
 } from '../errors';
-import { integerArgument } from '../whole-number';
+import {
+  actorOf,
+  auditEntry,
+  runWithActor,
+  sealAuditTrail,
+  toTrailRecord,
+  verifyAuditTrail,
+  type AuditTrailHead,
+  type AuditTrailRecord,
+  type AuditTrailVerification,
+} from './audit-trail';
 import { toSecretJson } from './json-value';
 import type { EncryptionKeyCheck } from './key-fingerprint-check';
 import { assertValidKey, assertValidPrefix } from './key-names';
-import { decodeRecord, decodeRecords, type SecretEntry } from './record-decoding';
-import type { EncryptionUsage, SecretRecord } from './secret-record';
-import type { SecretStoreRepository } from './secret-store-repository';
-import { findLandedWrites, readWithRetry, sendWrite, type LostWrite } from './retry-policy';
+import {
+  actorArgument,
+  headArgument,
+  ifVersionArgument,
+  listSecretsArguments,
+  MAX_VERSION,
+  optionsObject,
+  readAuditTrailArguments,
+  versionArgument,
+  versionsArgument,
+  windowArgument,
+  type ActorOption,
+  type ListSecretsOptions,
+  type ReadAuditTrailOptions,
+} from './lifecycle-arguments';
+import { decodeRecord, decodeRecords, plaintextOf, type SecretEntry } from './record-decoding';
+import { readWithRetry, sendWrite, type LostWrite } from './retry-policy';
 import { rotateEncryptionKeys, type RotationOptions, type RotationResult } from './rotation';
-import { assertSchema, type SecretSchema } from './schema';
-import type { StoredValue } from './secret-record';
+import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
+import { toMetadataPatch } from './secret-metadata';
+import type {
+  AuditEntry,
+  AuditOperation,
+  AuditRecord,
+  DueRecord,
+  EncryptionUsage,
+  SecretMetadataPatch,
+  SecretMetadataRecord,
+  SecretRecord,
+  SecretVersionInfo,
+  WrittenValue,
+} from './secret-record';
 import type { SecretStoreOptions } from './secret-store-options';
+import type { BulkEntry, SecretStoreRepository } from './secret-store-repository';
 import { StoreCore } from './store-core';
 import {
   countResults,
@@ -33,22 +72,18 @@ import {
   type SecretStoreOperation,
 } from './telemetry';
 
-/** A secret's metadata, without its value. */
-export interface SecretMetadata {
-  key: string;
-  version: number;
-  encoding: SecretRecord['encoding'];
-  keyId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A secret's metadata: never its value. */
+export type SecretMetadata = SecretMetadataRecord;
 
-export interface SetSecretOptions {
+export interface SetSecretOptions extends ActorOption {
   /**
-   * Compare-and-set: write only if the stored version is this one; 0 means only if the secret is absent.
-   * A whole number from 0 to 2,147,483,647 (versions are 32-bit), else InvalidArgumentError.
+   * Compare-and-set: write only if the stored version is this one; 0 means only if the secret is absent
+   * (never written, deleted, or its current version destroyed). A whole number from 0 to 2,147,483,647
+   * (versions are 32-bit), else InvalidArgumentError.
    */
   ifVersion?: number;
+  /** Metadata to set with the value, as JSON Merge Patch (see updateSecretMetadata). */
+  metadata?: SecretMetadataPatch;
 }
 
 export interface SecretWithMetadata<T> {
@@ -56,6 +91,36 @@ export interface SecretWithMetadata<T> {
   version: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface RestoreSecretVersionOptions extends ActorOption {
+  /** Compare-and-set, as setSecret's. */
+  ifVersion?: number;
+}
+
+export interface UpdateSecretMetadataOptions extends ActorOption {
+  /** Apply the patch only if the secret's version is this one, else SecretVersionConflictError. */
+  ifVersion?: number;
+}
+
+export interface DestroySecretOptions extends ActorOption {
+  /** The versions to erase. Left out: every version, and the secret itself. */
+  versions?: number[];
+}
+
+export interface PurgeDeletedSecretsOptions extends ActorOption {
+  /** Purge secrets deleted at least this many milliseconds ago (0: every deleted secret). */
+  olderThan: number;
+}
+
+export interface ListSecretsDueOptions {
+  /** Dates falling due within this many milliseconds from now, or already past. Default 0: past only. */
+  within?: number;
+}
+
+export interface VerifyAuditTrailOptions {
+  /** A head sealAuditTrail returned earlier, kept outside the database: the trail must still hold it. */
+  head?: AuditTrailHead;
 }
 
 /** What a store works with, for tools that report it: never key material. */
@@ -68,7 +133,7 @@ export interface StoreDescription {
 }
 
 /** The largest version a secret can have: the column is a 32-bit integer. */
-export const MAX_VERSION = 2_147_483_647;
+export { MAX_VERSION };
 
 // A store whose collaborators are made already (by createSecretStore, or for a transaction) is built through
 // secretStoreOver, which hands them to the constructor here: synchronously, so no other construction sees it.
@@ -84,9 +149,15 @@ export function secretStoreOver(repository: SecretStoreRepository, core: StoreCo
   }
 }
 
+/** A fresh identifier of one write, chosen by the store: the value's ciphertext is bound to it. */
+function newWriteId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 /**
- * Key → JSON secrets with typed reads. Semantics follow trigger.dev's SecretStore: a missing key reads as
- * undefined, getSecretOrThrow throws SecretNotFoundError, setSecret upserts an object.
+ * Key → JSON secrets with typed reads, their versions, metadata and audit trail. Semantics follow trigger.dev's
+ * SecretStore: a missing (or deleted) key reads as undefined, getSecretOrThrow throws SecretNotFoundError,
+ * setSecret upserts an object.
  */
 export class SecretStore {
   readonly #repository: SecretStoreRepository;
@@ -135,25 +206,28 @@ export class SecretStore {
     return sendWrite(core.retry, operation, key, send, afterLoss);
   }
 
-  /** The versions these writes left, if every row holds its own write (see findLandedWrites). */
-  #landed(
-    sent: readonly { key: string; value: StoredValue }[],
-  ): Promise<{ key: string; version: number }[] | undefined> {
-    const { codec } = this.#core;
-    if (!codec.identifiesWrites) return Promise.resolve(undefined);
-    const read = (keys: string[]) =>
-      this.#read(() => (keys.length === 1 ? this.#single(keys[0]) : this.#repository.getSecretsByKeys(keys)));
-    return findLandedWrites(sent, read, (stored, written) => codec.isSameWrite(stored, written));
+  /**
+   * Whether writes whose connection was lost landed: each commits with its audit record, so the records of
+   * these ids are there exactly when the writes are. `result` makes the operation's result from them.
+   */
+  #landedBy<T>(
+    entries: readonly AuditEntry[],
+    result: (records: AuditRecord[]) => T | Promise<T>,
+  ): () => Promise<T | undefined> {
+    return async () => {
+      try {
+        const records = await this.#readMetadata(() => this.#repository.findAuditRecords(entries.map(({ id }) => id)));
+        return records.length === entries.length ? await result(records) : undefined;
+      } catch {
+        // No answer is no proof: the write's outcome stays unknown.
+        return undefined;
+      }
+    };
   }
 
-  async #single(key: string): Promise<SecretRecord[]> {
-    const record = await this.#repository.getSecret(key);
-    return record ? [record] : [];
-  }
-
-  async #landedVersion(key: string, value: StoredValue): Promise<{ version: number } | undefined> {
-    const landed = await this.#landed([{ key, value }]);
-    return landed && { version: landed[0].version };
+  /** A new audit record of this store's, signed under the active key (a plain hash without a keyring). */
+  #audit(operation: AuditOperation, key: string | null, writeId: string | null, actor: string | undefined): AuditEntry {
+    return auditEntry(this.#core.codec.auditMac, operation, key, writeId, actorOf(actor));
   }
 
   /** The key and value checks of a write, returning the value's JSON text. */
@@ -162,24 +236,54 @@ export class SecretStore {
     return toSecretJson(key, value, this.#core.limits);
   }
 
-  /** Validates and encodes a value for storage: the one path every write takes. */
-  #encodeForWrite(key: string, value: unknown): StoredValue {
-    return this.#core.codec.encode(key, this.#secretJson(key, value));
+  /** Validates and encodes a value for storage, bound to a new write: the one path every write of a value takes. */
+  #encodeForWrite(key: string, value: unknown): WrittenValue {
+    const json = this.#secretJson(key, value);
+    const writeId = newWriteId();
+    return { ...this.#core.codec.encode(key, json, writeId), writeId };
+  }
+
+  /**
+   * What every read of values does after reading: counts (or, with rejectExpired, refuses) secrets past their
+   * expiresAt, and records the read in the audit trail when the store audits reads.
+   */
+  async #afterRead(
+    operation: SecretStoreOperation,
+    records: readonly { key: string; version: number; expiresAt?: Date | null }[],
+    audited: { key: string | null; keys: readonly string[] },
+  ): Promise<void> {
+    const { lifecycle, telemetry } = this.#core;
+    const now = Date.now();
+    const expired = records.filter(({ expiresAt }) => expiresAt != null && expiresAt.getTime() <= now);
+    if (expired.length > 0) {
+      telemetry.expiredRead(operation, expired.length, lifecycle.rejectExpired);
+      if (lifecycle.rejectExpired) throw new SecretExpiredError(expired[0].key, expired[0].expiresAt as Date);
+    }
+    if (lifecycle.auditReads) {
+      const entry = this.#audit('read', audited.key, null, undefined);
+      await this.#repository.appendAuditRecord(
+        entry,
+        records.map(({ version }) => version),
+        audited.keys,
+      );
+    }
   }
 
   /** The stored record of one key, after the checks every read of a value makes. */
-  #readRecord(schema: unknown, key: unknown): Promise<SecretRecord | undefined> {
+  async #readRecord(operation: SecretStoreOperation, schema: unknown, key: unknown): Promise<SecretRecord | undefined> {
     assertSchema(schema);
     assertValidKey(key);
-    return this.#read(() => this.#repository.getSecret(key));
+    const record = await this.#read(() => this.#repository.getSecret(key));
+    await this.#afterRead(operation, record ? [record] : [], { key, keys: [] });
+    return record;
   }
 
-  /** The secret's value parsed by `schema`, or undefined when the key does not exist. */
+  /** The secret's value parsed by `schema`, or undefined when the key does not exist or is deleted. */
   getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
     return this.#operation(
       'getSecret',
       async () => {
-        const record = await this.#readRecord(schema, key);
+        const record = await this.#readRecord('getSecret', schema, key);
         return record === undefined ? undefined : decodeRecord(this.#core.codec, schema, record);
       },
       foundOrNot,
@@ -189,7 +293,7 @@ export class SecretStore {
   /** Like getSecret, but a missing key throws SecretNotFoundError. */
   getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
     return this.#operation('getSecretOrThrow', async () => {
-      const record = await this.#readRecord(schema, key);
+      const record = await this.#readRecord('getSecretOrThrow', schema, key);
       if (record === undefined) throw new SecretNotFoundError(key);
       return decodeRecord(this.#core.codec, schema, record);
     });
@@ -202,67 +306,81 @@ export class SecretStore {
   }
 
   /**
-   * Creates or replaces a secret and resolves the version it wrote. The value must be an object or array
-   * that survives a JSON round trip. With `ifVersion`, writes only if the stored version is that one
-   * (0: only if the secret does not exist yet); otherwise SecretVersionConflictError with the current version.
+   * Creates or replaces a secret and resolves the version it wrote; the value it replaces stays as an older
+   * version. The value must be an object or array that survives a JSON round trip. With `ifVersion`, writes
+   * only if the stored version is that one (0: only if the secret is absent); otherwise
+   * SecretVersionConflictError with the current version. `metadata` is applied with the write.
    */
-  setSecret<T extends object>(key: string, value: T, options: SetSecretOptions = {}): Promise<{ version: number }> {
+  setSecret<T extends object>(key: string, value: T, options?: SetSecretOptions): Promise<{ version: number }> {
     return this.#operation('setSecret', async () => {
-      const { ifVersion } = options ?? {};
-      if (ifVersion !== undefined) integerArgument('ifVersion', ifVersion, 0, MAX_VERSION);
-      const stored = this.#encodeForWrite(key, value);
-      if (ifVersion === undefined) {
-        return this.#write(
-          'Writing secret',
-          key,
-          async () => ({ version: (await this.#repository.upsertSecret(key, stored)).version }),
-          { landed: () => this.#landedVersion(key, stored), resendAfterLoss: true },
-        );
-      }
-      return this.#compareAndSet(key, stored, ifVersion);
+      const { ifVersion, metadata, actor } = optionsObject('options', options);
+      const expected = ifVersionArgument(ifVersion);
+      const patch = metadata === undefined ? undefined : toMetadataPatch('metadata', metadata);
+      const written = this.#encodeForWrite(key, value);
+      return this.#writeValue(key, written, 'set', expected, patch, actorArgument(actor));
     });
   }
 
   /**
-   * A compare-and-set write is never sent twice once it may have reached the server: if the connection is
-   * lost after sending, the store reads the row, and succeeds only if the row holds this very write;
-   * otherwise SecretWriteOutcomeUnknownError, and the caller reads and decides.
+   * Writes one new version of a value. Unconditional, it is sent again after a lost connection when its
+   * record shows it did not land. A compare-and-set write is never sent twice once it may have reached the
+   * server: found, it succeeded; not found, SecretWriteOutcomeUnknownError, and the caller reads and decides.
    */
-  async #compareAndSet(key: string, stored: StoredValue, ifVersion: number): Promise<{ version: number }> {
-    const written = await this.#write(
-      'Writing secret',
-      key,
-      () => this.#repository.writeSecretIfVersion(key, stored, ifVersion),
-      { landed: () => this.#landedVersion(key, stored), resendAfterLoss: false },
-    );
-    if (written) return { version: written.version };
-    const current = await this.#read(() => this.#repository.getSecret(key));
-    throw new SecretVersionConflictError(key, ifVersion, current?.version ?? 0);
+  async #writeValue(
+    key: string,
+    value: WrittenValue,
+    operation: 'set' | 'restore',
+    ifVersion: number | undefined,
+    metadata: SecretMetadataPatch | undefined,
+    actor: string | undefined,
+  ): Promise<{ version: number }> {
+    const audit = this.#audit(operation, key, value.writeId, actor);
+    const options = { ifVersion, metadata, maxVersions: this.#core.lifecycle.maxVersions, operation, audit };
+    const written = await this.#write('Writing secret', key, () => this.#repository.writeSecret(key, value, options), {
+      landed: this.#landedBy([audit], ([record]) => ({ version: record.versions[0] })),
+      resendAfterLoss: ifVersion === undefined,
+    });
+    if (written) return written;
+    const current = await this.#readMetadata(() => this.#repository.getSecretMetadata(key));
+    const currentVersion = current === undefined || current.deletedAt !== null ? 0 : current.version;
+    throw new SecretVersionConflictError(key, ifVersion as number, currentVersion);
   }
 
   /**
    * Creates or replaces many secrets in one statement and one round trip, atomically: every value is
    * validated and encrypted first, and any bad entry (or a key given twice) writes nothing.
    */
-  setSecrets(entries: readonly SecretEntry<object>[]): Promise<{ key: string; version: number }[]> {
+  setSecrets(
+    entries: readonly SecretEntry<object>[],
+    options?: ActorOption,
+  ): Promise<{ key: string; version: number }[]> {
     return this.#operation(
       'setSecrets',
       async () => {
         if (!Array.isArray(entries)) throw new InvalidArgumentError('entries', 'must be an array of { key, value }');
+        const actor = actorArgument(optionsObject('options', options).actor);
         const seen = new Set<string>();
-        const encoded = entries.map((entry: SecretEntry<object>) => {
+        const encoded: BulkEntry[] = entries.map((entry: SecretEntry<object>) => {
           if (seen.has(entry?.key)) throw new InvalidSecretKeyError(entry.key, 'appears twice in one setSecrets call');
           const value = this.#encodeForWrite(entry?.key, entry?.value);
           seen.add(entry.key);
-          return { key: entry.key, value };
+          return { key: entry.key, value, audit: this.#audit('set-many', entry.key, value.writeId, actor) };
         });
-        // One statement, all or none: if the lost attempt landed, every row holds its own new ciphertext.
+        if (encoded.length === 0) return [];
+        const landed = (records: AuditRecord[]) =>
+          records
+            .map(({ key, versions }) => ({ key: key as string, version: versions[0] }))
+            .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        // One statement, all or none: if the lost attempt landed, every record is there.
         return this.#write(
           `Writing ${encoded.length} secrets`,
           undefined,
-          () => this.#repository.upsertSecrets(encoded),
+          () => this.#repository.upsertSecrets(encoded, this.#core.lifecycle.maxVersions),
           {
-            landed: () => this.#landed(encoded),
+            landed: this.#landedBy(
+              encoded.map(({ audit }) => audit),
+              landed,
+            ),
             resendAfterLoss: true,
           },
         );
@@ -271,12 +389,12 @@ export class SecretStore {
     );
   }
 
-  /** The value with its version and timestamps, or undefined when the key does not exist. */
+  /** The value with its version and timestamps, or undefined when the key does not exist or is deleted. */
   getSecretWithMetadata<T>(schema: SecretSchema<T>, key: string): Promise<SecretWithMetadata<T> | undefined> {
     return this.#operation(
       'getSecretWithMetadata',
       async () => {
-        const record = await this.#readRecord(schema, key);
+        const record = await this.#readRecord('getSecretWithMetadata', schema, key);
         if (record === undefined) return undefined;
         const { version, createdAt, updatedAt } = record;
         return { value: await decodeRecord(this.#core.codec, schema, record), version, createdAt, updatedAt };
@@ -285,19 +403,78 @@ export class SecretStore {
     );
   }
 
-  /** Deletes a secret; true when it existed. */
-  deleteSecret(key: string): Promise<boolean> {
+  /**
+   * Soft-deletes a secret: it reads as missing and leaves every listing, and its versions stay, so that
+   * undeleteSecret brings it back. True when it was there. destroySecret erases values for good.
+   */
+  deleteSecret(key: string, options?: ActorOption): Promise<boolean> {
     return this.#operation(
       'deleteSecret',
       async () => {
         assertValidKey(key);
+        const audit = this.#audit('delete', key, null, actorArgument(optionsObject('options', options).actor));
         // Sent again after a lost acknowledgement, a delete could not say whether it deleted: never resent.
-        return this.#write('Deleting secret', key, () => this.#repository.deleteSecret(key), {
+        return this.#write('Deleting secret', key, () => this.#repository.deleteSecret(key, audit), {
+          landed: this.#landedBy([audit], () => true),
           resendAfterLoss: false,
         });
       },
       deletedOrNot,
     );
+  }
+
+  /** Brings a deleted secret back with its latest version as it was. True when it was deleted. */
+  undeleteSecret(key: string, options?: ActorOption): Promise<boolean> {
+    return this.#operation(
+      'undeleteSecret',
+      async () => {
+        assertValidKey(key);
+        const audit = this.#audit('undelete', key, null, actorArgument(optionsObject('options', options).actor));
+        return this.#write('Undeleting secret', key, () => this.#repository.undeleteSecret(key, audit), {
+          landed: this.#landedBy([audit], () => true),
+          resendAfterLoss: false,
+        });
+      },
+      deletedOrNot,
+    );
+  }
+
+  /**
+   * Erases the values of those versions for good (every version, and the secret itself, when `versions` is
+   * left out), keeping the records that they existed. Resolves the versions it erased; a destroyed current
+   * version leaves the secret reading as missing.
+   */
+  destroySecret(key: string, options?: DestroySecretOptions): Promise<{ destroyed: number[] }> {
+    return this.#operation('destroySecret', async () => {
+      assertValidKey(key);
+      const { versions, actor } = optionsObject('options', options);
+      const chosen = versionsArgument(versions);
+      const audit = this.#audit('destroy', key, null, actorArgument(actor));
+      const destroyed = await this.#write(
+        'Destroying secret',
+        key,
+        () => this.#repository.destroySecretVersions(key, chosen, audit),
+        { landed: this.#landedBy([audit], ([record]) => record.versions), resendAfterLoss: false },
+      );
+      return { destroyed };
+    });
+  }
+
+  /** Removes for good, with every version, the secrets deleted at least `olderThan` milliseconds ago. */
+  purgeDeletedSecrets(options: PurgeDeletedSecretsOptions): Promise<{ purged: string[] }> {
+    return this.#operation('purgeDeletedSecrets', async () => {
+      const { olderThan, actor } = optionsObject('options', options);
+      // The server keeps microseconds: one millisecond more keeps a delete made this very millisecond in range.
+      const deletedBefore = new Date(Date.now() - windowArgument('olderThan', olderThan) + 1);
+      const audit = this.#audit('purge', null, null, actorArgument(actor));
+      const purged = await this.#write(
+        'Purging deleted secrets',
+        undefined,
+        () => this.#repository.purgeDeletedSecrets(deletedBefore, audit),
+        { landed: this.#landedBy([audit], ([record]) => record.keys), resendAfterLoss: false },
+      );
+      return { purged };
+    });
   }
 
   /** Every secret whose key starts with `keyPrefix` (literally: % and _ are plain characters), ordered by key. */
@@ -308,33 +485,151 @@ export class SecretStore {
         assertSchema(schema);
         assertValidPrefix(keyPrefix);
         const records = await this.#read(() => this.#repository.listSecretsByPrefix(keyPrefix));
+        await this.#afterRead('getSecrets', records, { key: null, keys: records.map(({ key }) => key) });
         return decodeRecords(this.#core.codec, schema, records);
       },
       countResults,
     );
   }
 
-  /** Keys, versions and times of the secrets under `keyPrefix`, ordered by key; values are neither read nor decrypted. */
-  listSecrets(keyPrefix: string): Promise<SecretMetadata[]> {
+  /**
+   * A page of secrets' metadata, in key order, reading no value: `next` is there when more follow (pass it as
+   * `after`). Deleted secrets are left out unless `includeDeleted`.
+   */
+  listSecrets(options?: ListSecretsOptions): Promise<{ secrets: SecretMetadata[]; next?: string }> {
     return this.#operation(
       'listSecrets',
       async () => {
-        assertValidPrefix(keyPrefix);
-        const records = await this.#readMetadata(() => this.#repository.listSecretsByPrefix(keyPrefix));
-        return records.map(({ key, version, encoding, keyId, createdAt, updatedAt }) => ({
-          key,
-          version,
-          encoding,
-          keyId,
-          createdAt,
-          updatedAt,
-        }));
+        const { prefix, after, limit, includeDeleted } = listSecretsArguments(options);
+        const rows = await this.#readMetadata(() =>
+          this.#repository.listSecretMetadata({ prefix, after, limit: limit + 1, includeDeleted }),
+        );
+        const secrets = rows.slice(0, limit);
+        return rows.length > limit ? { secrets, next: secrets[secrets.length - 1].key } : { secrets };
+      },
+      (page, span) => countResults(page.secrets, span),
+    );
+  }
+
+  /** A secret's metadata, deleted or not (then `deletedAt` is set); undefined when it does not exist. */
+  getSecretMetadata(key: string): Promise<SecretMetadata | undefined> {
+    return this.#operation(
+      'getSecretMetadata',
+      async () => {
+        assertValidKey(key);
+        return this.#readMetadata(() => this.#repository.getSecretMetadata(key));
+      },
+      foundOrNot,
+    );
+  }
+
+  /**
+   * Changes a secret's metadata as JSON Merge Patch: a field left out is kept, `null` removes it, and tags
+   * merge (a tag set to null is removed). Never changes the value or its version. Resolves the metadata it
+   * now has; SecretNotFoundError for a missing or deleted secret; SecretVersionConflictError when `ifVersion`
+   * is not its version.
+   */
+  updateSecretMetadata(
+    key: string,
+    patch: SecretMetadataPatch,
+    options?: UpdateSecretMetadataOptions,
+  ): Promise<SecretMetadata> {
+    return this.#operation('updateSecretMetadata', async () => {
+      assertValidKey(key);
+      const checked = toMetadataPatch('patch', patch);
+      const { ifVersion, actor } = optionsObject('options', options);
+      const expected = ifVersionArgument(ifVersion);
+      const audit = this.#audit('update-metadata', key, null, actorArgument(actor));
+      const updated = await this.#write(
+        'Updating secret metadata',
+        key,
+        () => this.#repository.updateSecretMetadata(key, checked, expected, audit),
+        {
+          landed: this.#landedBy([audit], () => this.#repository.getSecretMetadata(key)),
+          resendAfterLoss: expected === undefined,
+        },
+      );
+      if (updated) return updated;
+      const current = await this.#readMetadata(() => this.#repository.getSecretMetadata(key));
+      if (current === undefined || current.deletedAt !== null) throw new SecretNotFoundError(key);
+      throw new SecretVersionConflictError(key, expected as number, current.version);
+    });
+  }
+
+  /**
+   * The secrets (not deleted) whose expiresAt or rotateAfter falls within `within` milliseconds from now, or
+   * has passed: one entry per date, soonest first.
+   */
+  listSecretsDue(options?: ListSecretsDueOptions): Promise<DueRecord[]> {
+    return this.#operation(
+      'listSecretsDue',
+      async () => {
+        const { within = 0 } = optionsObject('options', options);
+        const until = new Date(Date.now() + windowArgument('within', within));
+        return this.#readMetadata(() => this.#repository.listSecretsDue(until));
       },
       countResults,
     );
   }
 
-  /** How many secrets each encoding and key id holds: what rotation has left to do, and which keys are in use. */
+  /** The value of one version, or undefined when it does not exist, was destroyed, or is no longer kept. */
+  getSecretVersion<T>(schema: SecretSchema<T>, key: string, version: number): Promise<T | undefined> {
+    return this.#operation(
+      'getSecretVersion',
+      async () => {
+        assertSchema(schema);
+        assertValidKey(key);
+        const wanted = versionArgument('version', version);
+        const record = await this.#read(() => this.#repository.getSecretVersion(key, wanted));
+        if (this.#core.lifecycle.auditReads)
+          await this.#afterRead('getSecretVersion', record ? [record] : [], { key, keys: [] });
+        return record === undefined
+          ? undefined
+          : parseWithSchema(schema, key, plaintextOf(this.#core.codec, record).value);
+      },
+      foundOrNot,
+    );
+  }
+
+  /** Every kept version of a secret, newest first, without values; empty when it has none. */
+  listSecretVersions(key: string): Promise<SecretVersionInfo[]> {
+    return this.#operation(
+      'listSecretVersions',
+      async () => {
+        assertValidKey(key);
+        return this.#readMetadata(() => this.#repository.listSecretVersions(key));
+      },
+      countResults,
+    );
+  }
+
+  /**
+   * Writes the value of an older version as a new version: a rollback that keeps history. Undeletes a deleted
+   * secret. SecretVersionNotFoundError when that version has no value (never written, destroyed, or no longer
+   * kept); `ifVersion` as setSecret's.
+   */
+  restoreSecretVersion(
+    key: string,
+    version: number,
+    options?: RestoreSecretVersionOptions,
+  ): Promise<{ version: number }> {
+    return this.#operation('restoreSecretVersion', async () => {
+      assertValidKey(key);
+      const wanted = versionArgument('version', version);
+      const { ifVersion, actor } = optionsObject('options', options);
+      const expected = ifVersionArgument(ifVersion);
+      const checkedActor = actorArgument(actor);
+      const record = await this.#read(() => this.#repository.getSecretVersion(key, wanted));
+      if (record === undefined) throw new SecretVersionNotFoundError(key, wanted);
+      // Decrypted and encrypted again: the restored value is bound to its new write, under the active key.
+      const { json } = plaintextOf(this.#core.codec, record);
+      const writeId = newWriteId();
+      const written = { ...this.#core.codec.encode(key, json, writeId), writeId };
+      return this.#writeValue(key, written, 'restore', expected, undefined, checkedActor);
+    });
+  }
+
+  /** How many kept versions each encoding and key id holds: what rotation has left to do, and which keys are in use. */
   encryptionUsage(): Promise<EncryptionUsage[]> {
     return this.#operation(
       'encryptionUsage',
@@ -356,7 +651,7 @@ export class SecretStore {
     );
   }
 
-  /** The secrets of those keys that exist, ordered by key; duplicates count once. */
+  /** The secrets of those keys that exist and are not deleted, ordered by key; duplicates count once. */
   getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
     return this.#operation(
       'getSecretsByKeys',
@@ -367,10 +662,66 @@ export class SecretStore {
         const unique = [...new Set(keys)];
         if (unique.length === 0) return [];
         const records = await this.#read(() => this.#repository.getSecretsByKeys(unique));
+        await this.#afterRead('getSecretsByKeys', records, { key: null, keys: records.map(({ key }) => key) });
         return decodeRecords(this.#core.codec, schema, records);
       },
       countResults,
     );
+  }
+
+  /**
+   * Runs `work` with `actor` as the actor of every change it makes (and of every audited read), in every store
+   * of the process, unless a call names its own.
+   */
+  withActor<T>(actor: string, work: () => Promise<T>): Promise<T> {
+    if (this.#core.closed) return Promise.reject(new TransactionClosedError('withActor'));
+    const checked = actorArgument(actor);
+    if (checked === undefined) return Promise.reject(new InvalidArgumentError('actor', 'is required'));
+    return runWithActor(checked, work);
+  }
+
+  /** A page of the audit trail, oldest first: `next` is there when more follow (pass it as `after`). Never values. */
+  readAuditTrail(options?: ReadAuditTrailOptions): Promise<{ records: AuditTrailRecord[]; next?: number }> {
+    return this.#operation(
+      'readAuditTrail',
+      async () => {
+        const { key, after, limit } = readAuditTrailArguments(options);
+        const rows = await this.#readMetadata(() =>
+          this.#repository.readAuditRecords({ key, afterSeq: after, limit: limit + 1 }),
+        );
+        const records = rows.slice(0, limit).map(toTrailRecord);
+        return rows.length > limit ? { records, next: records[records.length - 1].seq } : { records };
+      },
+      (page, span) => countResults(page.records, span),
+    );
+  }
+
+  /**
+   * Checks the audit trail (see the README's threat model for what it finds): `ok`, how many records it
+   * checked, and the first problem. Needs the keys that signed records no checkpoint seals yet.
+   */
+  verifyAuditTrail(options?: VerifyAuditTrailOptions): Promise<AuditTrailVerification> {
+    return this.#operation('verifyAuditTrail', async () => {
+      const head = headArgument(optionsObject('options', options).head);
+      return verifyAuditTrail(this.#core.codec, this.#repository, head);
+    });
+  }
+
+  /**
+   * Seals every record no checkpoint seals yet, after checking each (AuditTrailInvalidError if one does not
+   * verify), and resolves the head of the sealed trail: keep it outside the database and pass it to
+   * verifyAuditTrail to detect records removed from the end.
+   */
+  sealAuditTrail(): Promise<AuditTrailHead> {
+    return this.#operation('sealAuditTrail', () =>
+      this.#inOneTransaction((repository) => sealAuditTrail(this.#core.codec, repository)),
+    );
+  }
+
+  /** Runs `work` in a transaction of its own, or in the one this store is part of. */
+  #inOneTransaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {
+    if (this.#core.inTransaction) return work(this.#repository);
+    return this.#repository.transaction(work);
   }
 
   /**
@@ -395,15 +746,16 @@ export class SecretStore {
   }
 
   /**
-   * Re-encrypts, batch by batch, every row not under the active key: rows under other keys, plaintext rows
-   * and rows imported from trigger.dev. A row is rewritten only if its version is unchanged since it was
-   * read, so a concurrent write is never overwritten with older data; version and updatedAt stay as they
-   * are. Safe to run again: it picks up whatever is left.
+   * Re-encrypts, batch by batch, every kept version not under the active key: versions under other keys,
+   * plaintext ones and ones imported from trigger.dev. A version is rewritten only if it is unchanged since it
+   * was read, so a concurrent write is never overwritten with older data; versions and times stay as they are.
+   * Then seals the audit trail and signs its checkpoints again under the active key, so that an old key can
+   * leave the keyring once a run scans nothing. Safe to run again: it picks up whatever is left.
    */
   rotateEncryptionKeys(options: RotationOptions = {}): Promise<RotationResult> {
     return this.#operation(
       'rotateEncryptionKeys',
-      () => rotateEncryptionKeys(this.#core, this.#repository, options),
+      () => rotateEncryptionKeys(this.#core, this.#repository, options, (work) => this.#inOneTransaction(work)),
       summarizeRotation,
     );
   }

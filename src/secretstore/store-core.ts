@@ -4,8 +4,28 @@ import { positiveInteger } from '../whole-number';
 import type { JsonValueLimits } from './json-value';
 import { KeyFingerprintCheck } from './key-fingerprint-check';
 import { NO_RETRY, retryPolicy, type RetryPolicy } from './retry-policy';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUE_BYTES, type SecretStoreOptions } from './secret-store-options';
+import { SecretStoreConfigError } from '../errors';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_MAX_VERSIONS,
+  MAX_KEPT_VERSIONS,
+  type SecretStoreOptions,
+} from './secret-store-options';
 import { StoreTelemetry } from './telemetry';
+
+/** What a store does about versions, expiry and reads, beyond storing values. */
+export interface LifecyclePolicy {
+  maxVersions: number;
+  rejectExpired: boolean;
+  auditReads: boolean;
+}
+
+function booleanSetting(setting: string, value: boolean | undefined): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new SecretStoreConfigError(setting, 'must be a boolean');
+  return value;
+}
 
 /** Shared by the stores of one transaction: whether that transaction is still running. */
 export interface TransactionScope {
@@ -27,6 +47,7 @@ export class StoreCore {
   private constructor(
     readonly codec: SecretCodec,
     readonly limits: JsonValueLimits,
+    readonly lifecycle: LifecyclePolicy,
     readonly telemetry: StoreTelemetry,
     readonly retry: RetryPolicy,
     readonly keyCheck: KeyFingerprintCheck,
@@ -44,9 +65,19 @@ export class StoreCore {
       maxDepth: positiveInteger('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH),
       jsonbStrings: codec.storesPlainJson,
     };
+    const maxVersions = positiveInteger('maxVersions', options.maxVersions, DEFAULT_MAX_VERSIONS);
+    if (maxVersions > MAX_KEPT_VERSIONS) {
+      throw new SecretStoreConfigError('maxVersions', `must be at most ${MAX_KEPT_VERSIONS.toLocaleString('en-US')}`);
+    }
+    const lifecycle: LifecyclePolicy = {
+      maxVersions,
+      rejectExpired: booleanSetting('rejectExpired', options.rejectExpired),
+      auditReads: booleanSetting('auditReads', options.auditReads),
+    };
     return new StoreCore(
       codec,
       limits,
+      lifecycle,
       StoreTelemetry.create(options.telemetry, options.logger),
       retryPolicy(options.retry),
       new KeyFingerprintCheck(codec.keyFingerprints, codec.activeKeyId),
@@ -57,8 +88,8 @@ export class StoreCore {
   }
 
   forTransaction(telemetry: StoreTelemetry, scope: TransactionScope): StoreCore {
-    const { codec, limits, keyCheck, location } = this;
-    return new StoreCore(codec, limits, telemetry, NO_RETRY, keyCheck, location, undefined, scope);
+    const { codec, limits, lifecycle, keyCheck, location } = this;
+    return new StoreCore(codec, limits, lifecycle, telemetry, NO_RETRY, keyCheck, location, undefined, scope);
   }
 
   get inTransaction(): boolean {

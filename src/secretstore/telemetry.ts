@@ -6,6 +6,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Counter,
   type Histogram,
   type MeterProvider,
   type Span,
@@ -30,9 +31,21 @@ const OPERATIONS = [
   'setSecret',
   'setSecrets',
   'deleteSecret',
+  'undeleteSecret',
+  'destroySecret',
+  'purgeDeletedSecrets',
   'getSecrets',
   'getSecretsByKeys',
+  'getSecretVersion',
+  'listSecretVersions',
+  'restoreSecretVersion',
+  'getSecretMetadata',
+  'updateSecretMetadata',
   'listSecrets',
+  'listSecretsDue',
+  'readAuditTrail',
+  'verifyAuditTrail',
+  'sealAuditTrail',
   'encryptionUsage',
   'checkEncryptionKeys',
   'rotateEncryptionKeys',
@@ -54,6 +67,7 @@ export const INSTRUMENTATION_SCOPE = '@kongflow/secretstore';
 export const INSTRUMENTATION_VERSION = '0.1.0';
 
 const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
+const EXPIRED_READS_METRIC = 'secretstore.expired_reads';
 const ATTR_OPERATION = 'secretstore.operation';
 const ATTR_OUTCOME = 'secretstore.outcome';
 /** The SecretStoreError `code`, or `_OTHER` for an error the store did not raise (OpenTelemetry's `error.type`). */
@@ -117,26 +131,39 @@ const descriptors = Object.fromEntries(
   ]),
 ) as Record<SecretStoreOperation, OperationDescriptor>;
 
-/** The duration histogram, re-created when the global meter provider changes (the metrics API has no proxy). */
-class DurationHistogram {
+/** The store's instruments, re-created when the global meter provider changes (the metrics API has no proxy). */
+class StoreMetrics {
   private provider: MeterProvider | undefined;
-  private histogram: Histogram | undefined;
+  private instruments: { durations: Histogram; expiredReads: Counter } | undefined;
 
   constructor(private readonly injected: MeterProvider | undefined) {}
 
-  record(seconds: number, attributes: Attributes): void {
+  private current(): { durations: Histogram; expiredReads: Counter } {
     const provider = this.injected ?? metrics.getMeterProvider();
-    if (provider !== this.provider || this.histogram === undefined) {
+    if (provider !== this.provider || this.instruments === undefined) {
       this.provider = provider;
-      this.histogram = provider
-        .getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION)
-        .createHistogram(OPERATION_DURATION_METRIC, {
+      const meter = provider.getMeter(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
+      this.instruments = {
+        durations: meter.createHistogram(OPERATION_DURATION_METRIC, {
           description: 'Duration of secret store operations',
           unit: 's',
           advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-        });
+        }),
+        expiredReads: meter.createCounter(EXPIRED_READS_METRIC, {
+          description: 'Secrets read after their expiresAt',
+          unit: '{secret}',
+        }),
+      };
     }
-    this.histogram.record(seconds, attributes);
+    return this.instruments;
+  }
+
+  recordDuration(seconds: number, attributes: Attributes): void {
+    this.current().durations.record(seconds, attributes);
+  }
+
+  countExpiredReads(count: number, attributes: Attributes): void {
+    this.current().expiredReads.add(count, attributes);
   }
 }
 
@@ -152,7 +179,7 @@ function describeError(error: unknown): { type: string; name: string; message: s
 export class StoreTelemetry {
   private constructor(
     private readonly tracer: Tracer,
-    private readonly durations: DurationHistogram,
+    private readonly metrics: StoreMetrics,
     private readonly logger: SecretStoreLogger | undefined,
     /** The transaction span's context, for a store inside a transaction. */
     private readonly transactionContext: Context | undefined,
@@ -160,12 +187,12 @@ export class StoreTelemetry {
 
   static create(options: SecretStoreTelemetryOptions = {}, logger?: SecretStoreLogger): StoreTelemetry {
     const tracer = (options.tracerProvider ?? trace).getTracer(INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION);
-    return new StoreTelemetry(tracer, new DurationHistogram(options.meterProvider), logger, undefined);
+    return new StoreTelemetry(tracer, new StoreMetrics(options.meterProvider), logger, undefined);
   }
 
   /** The same telemetry, parenting operations on `transaction` when no span is active. */
   inTransaction(transaction: Context): StoreTelemetry {
-    return new StoreTelemetry(this.tracer, this.durations, this.logger, transaction);
+    return new StoreTelemetry(this.tracer, this.metrics, this.logger, transaction);
   }
 
   /**
@@ -196,6 +223,14 @@ export class StoreTelemetry {
       this.finish(descriptor, started, outcome, descriptor.metricAttributes[outcome], undefined);
       return result;
     });
+  }
+
+  /**
+   * Counts reads of secrets past their expiresAt, served or refused (rejectExpired): a metric, not a log line,
+   * since a service that reads an expired secret reads it on every request.
+   */
+  expiredRead(operation: SecretStoreOperation, count: number, refused: boolean): void {
+    this.metrics.countExpiredReads(count, { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: refused ? 'error' : 'ok' });
   }
 
   /** Warns of a row rotation leaves as it is (it cannot be read, or stayed locked): its key (keys are not secret) and code. */
@@ -236,7 +271,7 @@ export class StoreTelemetry {
     errorType: string | undefined,
   ): void {
     const milliseconds = performance.now() - started;
-    this.durations.record(milliseconds / 1000, attributes);
+    this.metrics.recordDuration(milliseconds / 1000, attributes);
     if (this.logger?.debug) {
       const fields: Record<string, unknown> = {
         operation: descriptor.operation,

@@ -1,51 +1,17 @@
 /**
- * The platform team's unit test: GitHubConnections over a SecretStore whose repository is a jest mock.
- * No database; the store's own validation and encryption still run.
+ * The platform team's unit test: GitHubConnections over a SecretStore on the package's in-memory repository,
+ * spied on where a test must see or control what reaches the database. No database; the store's own
+ * validation, encryption and history still run.
  */
 import {
   generateEncryptionKey,
+  InMemorySecretStoreRepository,
   parseEncryptionKeys,
   SecretNotFoundError,
   SecretStore,
-  type SecretRecord,
-  type SecretStoreRepository,
-  type StoredValue,
 } from '@kongflow/secretstore';
 
 import { GitHubConnections, type GitHubInstallation } from '../src/github-connections';
-
-function mockRepository(): jest.Mocked<SecretStoreRepository> {
-  const repository: jest.Mocked<SecretStoreRepository> = {
-    getSecret: jest.fn(),
-    getSecretsByKeys: jest.fn(),
-    listSecretsByPrefix: jest.fn(),
-    upsertSecret: jest.fn(),
-    writeSecretIfVersion: jest.fn(),
-    upsertSecrets: jest.fn(),
-    deleteSecret: jest.fn(),
-    countSecretsByEncryption: jest.fn(),
-    listSecretsToRotate: jest.fn(),
-    reencryptSecret: jest.fn(),
-    getKeyFingerprints: jest.fn(),
-    recordKeyFingerprint: jest.fn(),
-    transaction: jest.fn(),
-  };
-  repository.transaction.mockImplementation((work) => work(repository));
-  // The key check: a database that knows no key yet, and records the one the store writes with.
-  repository.getKeyFingerprints.mockResolvedValue([]);
-  repository.recordKeyFingerprint.mockImplementation((_keyId, fingerprint) => Promise.resolve(fingerprint));
-  // A write resolves the version it produced.
-  repository.upsertSecret.mockResolvedValue({ version: 1 });
-  return repository;
-}
-
-const record = (key: string, stored: StoredValue): SecretRecord => ({
-  key,
-  ...stored,
-  version: 1,
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  updatedAt: new Date('2026-01-01T00:00:00Z'),
-});
 
 const installation: GitHubInstallation = {
   installationId: 42,
@@ -54,72 +20,67 @@ const installation: GitHubInstallation = {
   scopes: ['contents:read'],
 };
 
-let repository: jest.Mocked<SecretStoreRepository>;
+let repository: InMemorySecretStoreRepository;
+let store: SecretStore;
 let connections: GitHubConnections;
 
 beforeEach(() => {
-  repository = mockRepository();
-  const store = new SecretStore(repository, { encryption: parseEncryptionKeys(`k1:${generateEncryptionKey()}`) });
+  repository = new InMemorySecretStoreRepository();
+  store = new SecretStore(repository, { encryption: parseEncryptionKeys(`k1:${generateEncryptionKey()}`) });
   connections = new GitHubConnections(store, () => new Date('2026-05-01T00:00:00Z'));
 });
 
-/** What connect() handed the repository, fed back as the stored row. */
-async function connected(orgId: string): Promise<SecretRecord> {
-  await connections.connect(orgId, installation);
-  const [key, stored] = repository.upsertSecret.mock.calls[0];
-  return record(key, stored);
-}
-
 describe('GitHubConnections', () => {
   it('stores the installation encrypted under the org key', async () => {
-    const row = await connected('acme');
-    expect(row.key).toBe('oauth.github.acme');
-    expect(row.encoding).toBe('aes-256-gcm');
+    await connections.connect('acme', installation);
+
+    const [row] = await repository.getSecretsByKeys(['oauth.github.acme']);
+    expect(row).toMatchObject({ key: 'oauth.github.acme', encoding: 'aes-256-gcm', keyId: 'k1' });
     expect(row.valueJson).not.toContain('ghs_example');
   });
 
   it('returns the token of a connected org, and nothing once it expired', async () => {
-    const row = await connected('acme');
-    repository.getSecret.mockResolvedValue(row);
+    await connections.connect('acme', installation);
     expect(await connections.accessToken('acme')).toBe('ghs_example');
 
-    const expired = new GitHubConnections(
-      new SecretStore(repository, { encryption: 'none' }),
-      () => new Date('2027-01-01T00:00:00Z'),
-    );
-    repository.getSecret.mockResolvedValue(
-      record('oauth.github.acme', { valueJson: JSON.stringify(installation), encoding: 'plain', keyId: null }),
-    );
-    expect(await expired.accessToken('acme')).toBeUndefined();
+    const later = new GitHubConnections(store, () => new Date('2027-01-01T00:00:00Z'));
+    expect(await later.accessToken('acme')).toBeUndefined();
   });
 
   it('reads a missing org as not connected', async () => {
-    repository.getSecret.mockResolvedValue(undefined);
+    const getSecret = jest.spyOn(repository, 'getSecret');
     expect(await connections.accessToken('nobody')).toBeUndefined();
-    expect(repository.getSecret).toHaveBeenCalledWith('oauth.github.nobody');
+    expect(getSecret).toHaveBeenCalledWith('oauth.github.nobody');
   });
 
   it('refuses an installation that does not match the schema, writing nothing', async () => {
+    const writeSecret = jest.spyOn(repository, 'writeSecret');
     await expect(connections.connect('acme', { ...installation, installationId: -1 })).rejects.toThrow();
-    expect(repository.upsertSecret).not.toHaveBeenCalled();
+    expect(writeSecret).not.toHaveBeenCalled();
+    expect(await connections.connectedOrgs()).toEqual([]);
   });
 
   it('refreshes a token and drops the webhook secret in one transaction', async () => {
-    repository.getSecret.mockResolvedValue(await connected('acme'));
-    repository.upsertSecret.mockClear();
+    await connections.connect('acme', installation);
+    await store.setSecret('webhook.github.acme', { secret: 'whsec' });
+    const transaction = jest.spyOn(repository, 'transaction');
 
     await connections.refresh('acme', 'ghs_new', '2026-07-01T00:00:00Z');
 
-    expect(repository.transaction).toHaveBeenCalledTimes(1);
-    expect(repository.upsertSecret).toHaveBeenCalledWith('oauth.github.acme', expect.objectContaining({ keyId: 'k1' }));
-    expect(repository.deleteSecret).toHaveBeenCalledWith('webhook.github.acme');
+    expect(transaction).toHaveBeenCalledTimes(1);
+    expect(await connections.accessToken('acme')).toBe('ghs_new');
+    expect(await store.getSecretMetadata('webhook.github.acme')).toMatchObject({
+      deletedAt: expect.any(Date) as unknown,
+    });
+    // The token it replaced is kept as an older version.
+    expect((await store.listSecretVersions('oauth.github.acme')).map(({ version }) => version)).toEqual([2, 1]);
   });
 
-  it('surfaces SecretNotFoundError when refreshing an org that is not connected', async () => {
-    repository.getSecret.mockResolvedValue(undefined);
+  it('surfaces SecretNotFoundError when refreshing an org that is not connected, changing nothing', async () => {
+    await store.setSecret('webhook.github.nobody', { secret: 'whsec' });
     await expect(connections.refresh('nobody', 't', '2026-07-01T00:00:00Z')).rejects.toBeInstanceOf(
       SecretNotFoundError,
     );
-    expect(repository.deleteSecret).not.toHaveBeenCalled();
+    expect(await store.getSecretMetadata('webhook.github.nobody')).toMatchObject({ deletedAt: null });
   });
 });
