@@ -12,6 +12,17 @@ describe('help', () => {
     },
   );
 
+  it('exits 0 after help even where the process has an exit code set already', async () => {
+    // commander derives the exit code of help from process.exitCode; the CLI's own must not depend on it.
+    const before = process.exitCode;
+    process.exitCode = 1;
+    try {
+      for (const args of [['help', 'import'], ['help'], ['--help']]) expectOk(await secretstore(args));
+    } finally {
+      process.exitCode = before;
+    }
+  });
+
   it('ends the program help with the exit codes', async () => {
     const stdout = expectOk(await secretstore(['--help']));
     expect(stdout).toContain('\nExit codes:\n  0  success\n');

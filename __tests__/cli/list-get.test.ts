@@ -21,6 +21,8 @@ import {
 import { secretstore } from '../support/cli-run';
 
 const TIMEOUT = 60_000;
+// Each run opens the embedded database: on a busy machine, more than jest's default 5 seconds.
+jest.setTimeout(TIMEOUT);
 
 describe('reading and refusing on a seeded data folder', () => {
   const seeded = {

@@ -11,7 +11,7 @@ import { DEVELOPMENT_KEY_WARNING, expectErrorLine, expectJson, expectOk, type Cl
 import { secretstore, useProcessStderr } from '../support/cli-run';
 import { MIGRATIONS } from '../support/repository-files';
 
-const TIMEOUT = 60_000;
+const TIMEOUT = 120_000;
 
 const folder = useCliFolder('secretstore-cli-rotate-');
 const devKeyWarnings = useProcessStderr();
@@ -72,6 +72,7 @@ describe('rotate-keys and status on the embedded database', () => {
         reEncrypted: 1,
         skipped: 0,
         failed: [],
+        auditCheckpointsResealed: 0,
       });
       expect(expectJson(await inData(['--json', 'status'], rotating))).toEqual({
         database: { kind: 'embedded', description: folder.dataDir, exists: true },
@@ -89,17 +90,28 @@ describe('rotate-keys and status on the embedded database', () => {
         allKeysInKeyring: true,
       });
       expect(expectOk(await inData(['rotate-keys'], rotating))).toBe(
-        'active key    k2\nscanned       0\nre-encrypted  0\nskipped       0\nfailed        0\n',
+        [
+          'active key            k2',
+          'scanned               0',
+          're-encrypted          0',
+          'skipped               0',
+          'failed                0',
+          'checkpoints resealed  0',
+          '',
+        ].join('\n'),
       );
 
       // Rotating to k3 without k2 in the keyring: no row can be read, none is changed, each is reported,
       // and the exit code says the rotation is not done.
       const incomplete = await inData(['rotate-keys'], `k3:${generateEncryptionKey()}`);
       expect({ code: incomplete.code, stderr: incomplete.stderr }).toEqual({ code: 5, stderr: '' });
-      const [failed, summary] = incomplete.stdout.split(/\n(?=3 secrets were left)/);
+      const [failed, summary] = incomplete.stdout.split(/\n(?=3 versions were left)/);
       expect(summary).toBe(
-        '3 secrets were left under their old key: fix the cause (a key missing from the keyring, a locked row) ' +
-          'and run rotate-keys again\n',
+        '3 versions were left under their old key: fix the cause (a key missing from the keyring, a locked row) ' +
+          'and run rotate-keys again\n' +
+          // Nor can the trail, sealed under k2, be signed again under k3.
+          'the audit trail was not sealed under the active key: The audit trail does not verify: checkpoint 1 is ' +
+          'signed under key id "k2", which is not in the keyring; keep the old keys until a run reports no problem\n',
       );
       expect(`${failed}\n`.split('\n').map((line) => line.split(/\s{2,}/))).toEqual([
         ['active key', 'k3'],
@@ -107,10 +119,11 @@ describe('rotate-keys and status on the embedded database', () => {
         ['re-encrypted', '0'],
         ['skipped', '0'],
         ['failed', '3'],
-        ['FAILED KEY', 'CODE'],
-        ['a.one', 'SECRET_DECRYPTION_FAILED'],
-        ['a.three', 'SECRET_DECRYPTION_FAILED'],
-        ['a.two', 'SECRET_DECRYPTION_FAILED'],
+        ['checkpoints resealed', '0'],
+        ['FAILED KEY', 'VERSION', 'CODE'],
+        ['a.one', '1', 'SECRET_DECRYPTION_FAILED'],
+        ['a.three', '1', 'SECRET_DECRYPTION_FAILED'],
+        ['a.two', '1', 'SECRET_DECRYPTION_FAILED'],
         [''],
       ]);
       expect(expectJson(await inData(['--json', 'get', 'a.three'], `k2:${k2}`))).toEqual({

@@ -148,7 +148,8 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
         scanned: 2,
         reEncrypted: 1,
         skipped: 0,
-        failed: [{ key: 'legacy.triggerdev', code: 'SECRET_CORRUPT' }],
+        failed: [{ key: 'legacy.triggerdev', version: 1, code: 'SECRET_CORRUPT' }],
+        auditCheckpointsResealed: 0,
       });
       expect(expectJson(await onServer(['--json', 'list', 'legacy.']))).toMatchObject({
         secrets: [

@@ -56,7 +56,9 @@ describe('set, get, list and delete on the embedded database', () => {
       expect(expectOk(await inData(['get', 'api.token']))).toBe(`${JSON.stringify(fromFile, null, 2)}\n`);
       expect(expectJson(await inData(['--json', 'get', 'db.main']))).toEqual({ key: 'db.main', value: fromStdin });
       expect(expectJson(await inData(['--json', 'delete', 'db.main']))).toEqual({ key: 'db.main', deleted: true });
-      expect(expectOk(await inData(['delete', 'api.token']))).toBe('deleted api.token\n');
+      expect(expectOk(await inData(['delete', 'api.token']))).toBe(
+        'deleted api.token: `secretstore undelete` brings it back; `secretstore destroy` erases it for good\n',
+      );
       expect(expectJson(await inData(['--json', 'list']))).toEqual({ prefix: '', secrets: [] });
 
       // One warning, on first use only: no run after the first write printed it again, on its own stderr (which

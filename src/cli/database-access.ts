@@ -12,8 +12,9 @@ import {
 import { ensureDevelopmentKey } from '../encryption/development-key';
 import { createSecretStore } from '../secretstore/create-secret-store';
 import type { SecretStore } from '../secretstore/secret-store';
+import { chooseActor } from './actor';
 
-/** The global options that choose the database. */
+/** The global options a store is opened with: which database, and who the changes are attributed to. */
 export interface DatabaseChoice {
   /** --database-url: a server, instead of DATABASE_URL / PG*. */
   databaseUrl?: string;
@@ -21,6 +22,8 @@ export interface DatabaseChoice {
   dataDir?: string;
   /** False with --no-prepared-statements; commander sets true otherwise, which leaves the choice to the environment. */
   preparedStatements?: boolean;
+  /** --actor: who the changes are attributed to in the audit trail (see chooseActor). */
+  actor?: string;
 }
 
 /** --database-url, checked as DATABASE_URL is; errors name the option and never repeat the URL. */
@@ -106,7 +109,11 @@ export class DatabaseAccess {
     work: (store: SecretStore, location: StoreLocation) => Promise<T>,
   ): Promise<T> {
     try {
-      return await work(store, store.describe().location ?? describeTarget(this.target()));
+      // Every change made through the store is attributed, without each command having to pass it.
+      const actor = chooseActor(this.options.actor, this.env);
+      return await store.withActor(actor, () =>
+        work(store, store.describe().location ?? describeTarget(this.target())),
+      );
     } finally {
       await store.close();
     }

@@ -19,11 +19,11 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** What each exit code means: the help's table and the README's are this one. */
 export const EXIT_CODE_MEANINGS: Record<ExitCode, string> = {
   0: 'success',
-  1: 'not found: get or delete of a key that does not exist',
-  2: 'usage: bad arguments or options, input that is not JSON or would change on the way in, a value that is not an object or array, an invalid key',
+  1: 'not found: a key (or a version of it) that does not exist, or is deleted where that matters; undelete of a secret that is not deleted',
+  2: 'usage: bad arguments or options (a duration or date it cannot read, destroy or purge without --yes), input that is not JSON or would change on the way in, a value that is not an object or array, an invalid key',
   3: 'configuration: no SECRETSTORE_ENCRYPTION_KEYS for a server, a malformed one, a key that is not the one the database knows under its id',
   4: 'database unreachable',
-  5: 'any other failure, and rotate-keys that left secrets under their old key',
+  5: 'any other failure, rotate-keys that left secrets under their old key, and audit --verify that found a problem',
   6: 'write outcome unknown: the connection was lost after a write was sent; read the secret to see whether it was applied',
 };
 
@@ -33,6 +33,8 @@ export const UNEXPECTED_ERROR = 'UNEXPECTED_ERROR';
 /** The exit code of every error code: each code of the package and of the CLI is here, or this does not compile. */
 export const EXIT_CODE_OF: Record<SecretStoreErrorCode | CliErrorCode | typeof UNEXPECTED_ERROR, ExitCode> = {
   SECRET_NOT_FOUND: ExitCode.notFound,
+  SECRET_VERSION_NOT_FOUND: ExitCode.notFound,
+  NOT_DELETED: ExitCode.notFound,
   INVALID_SECRET_KEY: ExitCode.usage,
   INVALID_SECRET_VALUE: ExitCode.usage,
   SECRET_VALUE_TOO_LARGE: ExitCode.usage,
@@ -50,6 +52,8 @@ export const EXIT_CODE_OF: Record<SecretStoreErrorCode | CliErrorCode | typeof U
   WRITE_OUTCOME_UNKNOWN: ExitCode.writeOutcomeUnknown,
   SECRET_VERSION_CONFLICT: ExitCode.failure,
   SECRET_VALIDATION_FAILED: ExitCode.failure,
+  SECRET_EXPIRED: ExitCode.failure,
+  AUDIT_TRAIL_INVALID: ExitCode.failure,
   SECRET_CORRUPT: ExitCode.failure,
   SECRET_DECRYPTION_FAILED: ExitCode.failure,
   STORE_NOT_FOUND: ExitCode.failure,

@@ -1,23 +1,31 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
 import type { Environment } from '../database/config';
-import { assertKeyId } from '../encryption/encryption-key';
-import { SecretStoreConfigError } from '../errors';
-import { isWholeNumber } from '../whole-number';
 import type { CommandContext } from './command-context';
+import { auditCommand, type AuditOptions } from './commands/audit';
 import { deleteCommand } from './commands/delete';
+import { destroyCommand, type DestroyOptions } from './commands/destroy';
+import { DEFAULT_DUE_WINDOW, dueCommand, type DueOptions } from './commands/due';
 import { exportCommand, type ExportOptions } from './commands/export';
-import { getCommand } from './commands/get';
+import { getCommand, type GetOptions } from './commands/get';
+import { historyCommand } from './commands/history';
 import { importCommand, type ImportOptions } from './commands/import';
 import { keygenCommand, type KeygenOptions } from './commands/keygen';
 import { listCommand, type ListOptions } from './commands/list';
+import { metaCommand } from './commands/meta';
 import { migrateCommand } from './commands/migrate';
+import { purgeCommand, type PurgeOptions } from './commands/purge';
+import { restoreCommand, type RestoreOptions } from './commands/restore';
 import { rotateKeysCommand, type RotateKeysOptions } from './commands/rotate-keys';
 import { setCommand, type SetOptions } from './commands/set';
 import { statusCommand } from './commands/status';
+import { undeleteCommand } from './commands/undelete';
 import { DatabaseAccess, type DatabaseChoice } from './database-access';
+import { parseDuration } from './duration';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 import type { InputStream } from './json-input';
+import { addMetadataOptions, type MetadataOptions } from './metadata-options';
+import { actorName, expectedVersion, keyId, positiveInteger, version, versionList, wholeNumber } from './option-values';
 import { Output, type CommandResult, type TextSink } from './output';
 import { CliUsageError } from './usage-error';
 
@@ -34,23 +42,13 @@ interface GlobalOptions extends DatabaseChoice {
   debug?: boolean;
 }
 
-function positiveInteger(text: string): number {
-  const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!isWholeNumber(value, 1)) throw new InvalidArgumentError('expected a positive integer');
-  return value;
+/** How a run ended: the exit code of the command that ran, and whether help was printed on stdout. */
+interface Completion {
+  exitCode: ExitCode;
+  printedHelp: boolean;
 }
 
-function keyId(text: string): string {
-  try {
-    assertKeyId(text, '--id');
-  } catch (error) {
-    if (error instanceof SecretStoreConfigError) throw new InvalidArgumentError(error.problem);
-    throw error;
-  }
-  return text;
-}
-
-function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
+function createProgram(io: CliIo, completed: Completion): Command {
   /** Runs a command with what the global options chose, and prints its result in the chosen form. */
   const execute = async (
     command: Command,
@@ -82,7 +80,10 @@ function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
     // Errors are reported by run(), one line each; help goes to stdout.
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
+      writeOut: (text) => {
+        completed.printedHelp = true;
+        io.stdout.write(text);
+      },
       writeErr: () => undefined,
       outputError: () => undefined,
     })
@@ -98,6 +99,11 @@ function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
       '--no-prepared-statements',
       'send every statement unnamed, never prepared (as SECRETSTORE_PREPARED_STATEMENTS=false does)',
     )
+    .option(
+      '--actor <name>',
+      'who the changes are attributed to in the audit trail (default: SECRETSTORE_ACTOR, else cli:<OS user>)',
+      actorName,
+    )
     .option('--debug', 'print the stack of unexpected errors')
     .addHelpText('after', EXIT_CODES_HELP);
 
@@ -106,40 +112,132 @@ function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
     .description('apply pending database migrations (needs no keyring)')
     .action((_options: object, command: Command) => execute(command, migrateCommand));
 
-  program
-    .command('set')
-    .description(
-      'create or replace a secret; the value is a JSON object or array, from the argument, --file, or stdin ' +
-        '(prefer --file or stdin: arguments end up in shell history)',
-    )
-    .argument('<key>', 'the secret key')
-    .argument('[json]', 'the value as JSON')
-    .option('--file <path>', 'read the value from this JSON file')
-    .action((key: string, json: string | undefined, options: SetOptions, command: Command) =>
-      execute(command, (context) => setCommand(context, key, json, options)),
-    );
+  addMetadataOptions(
+    program
+      .command('set')
+      .description(
+        'create or replace a secret; the value is a JSON object or array, from the argument, --file, or stdin ' +
+          '(prefer --file or stdin: arguments end up in shell history); the metadata options apply with the write',
+      )
+      .argument('<key>', 'the secret key')
+      .argument('[json]', 'the value as JSON')
+      .option('--file <path>', 'read the value from this JSON file'),
+  ).action((key: string, json: string | undefined, options: SetOptions, command: Command) =>
+    execute(command, (context) => setCommand(context, key, json, options)),
+  );
 
   program
     .command('get')
     .description('print a secret value as JSON (exit 1 if there is none)')
     .argument('<key>', 'the secret key')
+    .option('--version <n>', 'the value of this kept version instead (exit 1 if it has none)', version)
+    .action((key: string, options: GetOptions, command: Command) =>
+      execute(command, (context) => getCommand(context, key, options)),
+    );
+
+  program
+    .command('history')
+    .description('the kept versions of a secret, newest first, with their state (exit 1 if it has none)')
+    .argument('<key>', 'the secret key')
     .action((key: string, _options: object, command: Command) =>
-      execute(command, (context) => getCommand(context, key)),
+      execute(command, (context) => historyCommand(context, key)),
+    );
+
+  program
+    .command('restore')
+    .description("write a kept version's value as a new version (undeleting a deleted secret)")
+    .argument('<key>', 'the secret key')
+    .argument('<version>', 'the version whose value to restore', version)
+    .option('--if-version <n>', 'only if the secret is at this version (0: only if it does not exist)', expectedVersion)
+    .action((key: string, restored: number, options: RestoreOptions, command: Command) =>
+      execute(command, (context) => restoreCommand(context, key, restored, options)),
     );
 
   program
     .command('delete')
-    .description('delete a secret (exit 1 if there was none)')
+    .description(
+      'delete a secret softly: it reads as missing, undelete brings it back, destroy erases it for good ' +
+        '(exit 1 if there was none)',
+    )
     .argument('<key>', 'the secret key')
     .action((key: string, _options: object, command: Command) =>
       execute(command, (context) => deleteCommand(context, key)),
     );
 
   program
+    .command('undelete')
+    .description('bring a deleted secret back, at the version it had (exit 1 if it is not deleted)')
+    .argument('<key>', 'the secret key')
+    .action((key: string, _options: object, command: Command) =>
+      execute(command, (context) => undeleteCommand(context, key)),
+    );
+
+  program
+    .command('destroy')
+    .description(
+      'erase values for good: the versions given, or every version and the secret itself; needs --yes ' +
+        '(exit 1 if the key or a version given does not exist)',
+    )
+    .argument('<key>', 'the secret key')
+    .option('--versions <list>', 'only these versions, separated by commas (1,2)', versionList)
+    .option('--yes', 'confirm: this cannot be undone')
+    .action((key: string, options: DestroyOptions, command: Command) =>
+      execute(command, (context) => destroyCommand(context, key, options)),
+    );
+
+  program
+    .command('purge')
+    .description('remove for good, with every version, the secrets deleted longer ago than --older-than; needs --yes')
+    .requiredOption('--older-than <duration>', 'how long ago: 30d, 12h, 15m, 90s, 2w', parseDuration)
+    .option('--yes', 'confirm: this cannot be undone')
+    .action((options: PurgeOptions, command: Command) => execute(command, (context) => purgeCommand(context, options)));
+
+  addMetadataOptions(
+    program
+      .command('meta')
+      .description(
+        "show a secret's metadata; with changes, apply them as one patch and show the result " +
+          '(exit 1 if the secret is missing or deleted)',
+      )
+      .argument('<key>', 'the secret key'),
+  ).action((key: string, options: MetadataOptions, command: Command) =>
+    execute(command, (context) => metaCommand(context, key, options)),
+  );
+
+  program
+    .command('due')
+    .description('the secrets whose expiry or rotation date falls within the window, or has passed')
+    .option('--within <duration>', `the window: 30d, 12h, 15m, 90s, 2w (default ${DEFAULT_DUE_WINDOW})`, parseDuration)
+    .action((options: DueOptions, command: Command) => execute(command, (context) => dueCommand(context, options)));
+
+  program
+    .command('audit')
+    .description(
+      'the audit trail, oldest first; --verify checks it (exit 5 when it does not verify), ' +
+        '--seal seals it and prints its head as JSON, to keep outside the database',
+    )
+    .addOption(new Option('--key <key>', 'only the records of this secret').conflicts(['verify', 'seal']))
+    .addOption(
+      new Option('--after <seq>', 'start after this record (the `next` of the page before)')
+        .argParser(wholeNumber)
+        .conflicts(['verify', 'seal']),
+    )
+    .addOption(
+      new Option('--limit <n>', 'records per page, up to 10000 (default 1000)')
+        .argParser(positiveInteger)
+        .conflicts(['verify', 'seal']),
+    )
+    .addOption(new Option('--verify', 'verify the trail instead of listing it').conflicts('seal'))
+    .option('--head <json>', 'with --verify: a head --seal printed, which the trail must still hold')
+    .option('--seal', 'seal the records no checkpoint seals yet, and print the head')
+    .action((options: AuditOptions, command: Command) => execute(command, (context) => auditCommand(context, options)));
+
+  program
     .command('list')
     .description('list keys with version and update time')
     .argument('[prefix]', 'only keys that start with this', '')
     .option('--values', 'also print the values (decrypted)')
+    .option('--deleted', 'also list deleted secrets, with when they were deleted')
     .action((prefix: string, options: ListOptions, command: Command) =>
       execute(command, (context) => listCommand(context, prefix, options)),
     );
@@ -167,7 +265,10 @@ function createProgram(io: CliIo, completed: { exitCode: ExitCode }): Command {
 
   program
     .command('rotate-keys')
-    .description('re-encrypt every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS)')
+    .description(
+      're-encrypt every kept version not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS), ' +
+        'then reseal the audit trail under it',
+    )
     .option('--batch-size <n>', 'rows per round trip (default 100)', positiveInteger)
     .action((options: RotateKeysOptions, command: Command) =>
       execute(command, (context) => rotateKeysCommand(context, options)),
@@ -195,14 +296,15 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
   };
-  const completed: { exitCode: ExitCode } = { exitCode: ExitCode.ok };
+  const completed: Completion = { exitCode: ExitCode.ok, printedHelp: false };
   const program = createProgram(streams, completed);
   try {
     await program.parseAsync(argv);
     return completed.exitCode;
   } catch (caught) {
-    // --help and --version end parsing with a CommanderError of exit code 0: not a failure.
-    if (caught instanceof CommanderError && caught.exitCode === 0) return ExitCode.ok;
+    // Help on stdout ends parsing with a CommanderError: not a failure. Its exit code is not enough to tell, as
+    // commander takes it from process.exitCode, which whatever runs the CLI in process may have set.
+    if (caught instanceof CommanderError && (caught.exitCode === 0 || completed.printedHelp)) return ExitCode.ok;
     const error =
       caught instanceof CommanderError && caught.code === 'commander.help'
         ? new CliUsageError('USAGE', 'no command given; see secretstore --help')

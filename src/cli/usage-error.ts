@@ -1,6 +1,6 @@
 import { SecretStoreError } from '../errors';
 
-/** The codes of the CLI's own errors: mistakes in what the user gave it, and its output file. */
+/** The codes of the CLI's own errors: mistakes in what the user gave it, its output file, an undelete of a secret that is not deleted. */
 export const CLI_ERROR_CODES = [
   'USAGE',
   'INVALID_JSON',
@@ -9,6 +9,7 @@ export const CLI_ERROR_CODES = [
   'INVALID_IMPORT_FILE',
   'OUTPUT_EXISTS',
   'OUTPUT_UNWRITABLE',
+  'NOT_DELETED',
 ] as const;
 
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];

@@ -8,7 +8,10 @@ interface DeleteJson {
   deleted: true;
 }
 
-/** Deletes a secret; a key that did not exist, or no store at all, is SecretNotFoundError (exit 1). */
+/**
+ * Deletes a secret softly: it reads as missing and leaves listings, its versions stay, and `undelete` brings it
+ * back. A key that is not there (missing, or deleted already), or no store at all, is SecretNotFoundError (exit 1).
+ */
 export async function deleteCommand(context: CommandContext, key: string): Promise<CommandResult> {
   const deleted = await context.database.withExistingStore(
     (store) => store.deleteSecret(key),
@@ -20,5 +23,8 @@ export async function deleteCommand(context: CommandContext, key: string): Promi
   );
   if (!deleted) throw new SecretNotFoundError(key);
   const json: DeleteJson = { key, deleted };
-  return { json, text: `deleted ${key}` };
+  return {
+    json,
+    text: `deleted ${key}: \`secretstore undelete\` brings it back; \`secretstore destroy\` erases it for good`,
+  };
 }

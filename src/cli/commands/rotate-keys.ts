@@ -12,7 +12,10 @@ interface RotateKeysJson extends RotationResult {
   activeKeyId: string | undefined;
 }
 
-/** Re-encrypts every secret not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS); exit 5 when any is left. */
+/**
+ * Re-encrypts every kept version not under the active key (the first of SECRETSTORE_ENCRYPTION_KEYS), then
+ * reseals the audit trail's checkpoints under it; exit 5 when any version is left.
+ */
 export async function rotateKeysCommand(context: CommandContext, options: RotateKeysOptions): Promise<CommandResult> {
   const json: RotateKeysJson = await context.database.withStore(async (store) => ({
     activeKeyId: describeKeyring(store).activeKeyId,
@@ -24,19 +27,25 @@ export async function rotateKeysCommand(context: CommandContext, options: Rotate
     ['re-encrypted', String(json.reEncrypted)],
     ['skipped', String(json.skipped)],
     ['failed', String(json.failed.length)],
+    ['checkpoints resealed', String(json.auditCheckpointsResealed)],
   ]);
   const failures =
     json.failed.length > 0
       ? `\n${formatTable(
-          ['FAILED KEY', 'CODE'],
-          json.failed.map((f) => [f.key, f.code]),
+          ['FAILED KEY', 'VERSION', 'CODE'],
+          json.failed.map((f) => [f.key, String(f.version), f.code]),
         )}`
       : '';
-  if (json.failed.length === 0) return { json, text: `${fields}${failures}` };
+  const trail = json.auditTrailProblem
+    ? `\nthe audit trail was not sealed under the active key: ${json.auditTrailProblem}; keep the old keys until a run reports no problem`
+    : '';
+  if (json.failed.length === 0 && !trail) return { json, text: `${fields}${failures}` };
   const count = json.failed.length;
   const summary =
-    `${count} secret${count === 1 ? ' was' : 's were'} left under ${count === 1 ? 'its' : 'their'} old key: ` +
-    'fix the cause (a key missing from the keyring, a locked row) and run rotate-keys again';
+    count === 0
+      ? trail.slice(1)
+      : `${count} version${count === 1 ? ' was' : 's were'} left under ${count === 1 ? 'its' : 'their'} old key: ` +
+        `fix the cause (a key missing from the keyring, a locked row) and run rotate-keys again${trail}`;
   // Rotation is not done while any row is left: a script must not go on to remove the old key.
   return { json, text: `${fields}${failures}\n${summary}`, exitCode: ExitCode.failure };
 }

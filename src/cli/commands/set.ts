@@ -1,9 +1,10 @@
 import type { CommandContext } from '../command-context';
 import { parseJson, readStream, readTextFile } from '../json-input';
+import { metadataPatch, type MetadataOptions } from '../metadata-options';
 import { formatFields, type CommandResult } from '../output';
 import { CliUsageError } from '../usage-error';
 
-export interface SetOptions {
+export interface SetOptions extends MetadataOptions {
   file?: string;
 }
 
@@ -24,20 +25,24 @@ async function readValue(context: CommandContext, argument: string | undefined, 
   return parseJson(await readStream(context.stdin), 'the value on stdin');
 }
 
-/** Creates or replaces a secret and reports its new version. */
+/**
+ * Creates or replaces a secret and reports its new version; metadata options are applied with the write, and
+ * --if-version makes it a compare-and-set.
+ */
 export async function setCommand(
   context: CommandContext,
   key: string,
   argument: string | undefined,
   options: SetOptions,
 ): Promise<CommandResult> {
+  const metadata = metadataPatch(options);
   const value = await readValue(context, argument, options.file);
   const written = await context.database.withStore((store) =>
     // One transaction, so that the version read back is the one this write made.
     store.transaction(async (tx) => {
       // The store refuses anything but an object or array (InvalidSecretValueError): it is the one that checks.
-      await tx.setSecret(key, value as object);
-      return (await tx.listSecrets(key)).find((metadata) => metadata.key === key);
+      await tx.setSecret(key, value as object, { metadata, ifVersion: options.ifVersion });
+      return tx.getSecretMetadata(key);
     }),
   );
   if (written === undefined) throw new Error(`the secret ${JSON.stringify(key)} was not found after writing it`);
