@@ -1,4 +1,5 @@
 import { PostgresSecretStoreRepository, SecretStore } from '../../src';
+import { DEFAULT_MAX_VERSIONS } from '../../src/secretstore/secret-store-options';
 import {
   KILL_INTERVAL_FLOOR_MS,
   KILL_INTERVAL_IN_CONNECTION_COSTS,
@@ -11,6 +12,7 @@ import { APPLICATION_POOL, CONNECT_DELAY_MS, SERVER_URL, useScratchStore } from 
 import {
   countByCode,
   exerciseStore,
+  expectHistoryKept,
   expectWritesKept,
   failuresQuotingTheirValue,
   runReadLoad,
@@ -18,10 +20,13 @@ import {
   unexpectedFailures,
   type WriteLoadResult,
 } from './support/secret-load';
+import { withinDeadline } from './support/watchdog';
 
 const WORKERS = 16;
 const WRITES = 5_000;
 const READS = 2_000;
+/** Writes each key of the history load gets: all of them kept (no more than maxVersions), so all checked. */
+const VERSIONS_PER_KEY = 5;
 /** A load stops issuing calls at this deadline whatever its count: well inside the test's timeout, on any machine. */
 const LOAD_DEADLINE_MS = 45_000;
 /** Ticks that must kill live backends during each load; a load that finishes its count sooner runs on until then. */
@@ -78,8 +83,16 @@ async function underKills<T>(
   return { result, kills, applied };
 }
 
-/** Writes of distinct keys under `prefix` from WORKERS workers while backends are killed, up to `count`. */
-function writeUnderKills(store: SecretStore, count: number, prefix?: string): Promise<KilledRun<WriteLoadResult>> {
+/**
+ * Writes under `prefix` from WORKERS workers while backends are killed, up to `count`: distinct keys, or each
+ * key `versionsPerKey` times.
+ */
+function writeUnderKills(
+  store: SecretStore,
+  count: number,
+  prefix?: string,
+  versionsPerKey?: number,
+): Promise<KilledRun<WriteLoadResult>> {
   return underKills(
     count,
     (keepGoing) =>
@@ -88,6 +101,7 @@ function writeUnderKills(store: SecretStore, count: number, prefix?: string): Pr
         keepGoing: ({ attempted }) => keepGoing(attempted),
         pauseAfterFailureMs: 0,
         prefix,
+        versionsPerKey,
       }).finished,
   );
 }
@@ -111,6 +125,7 @@ test(`up to ${WRITES} writes from ${WORKERS} workers while backends are killed: 
   expect(result.acknowledged.length + result.failed.length).toBe(result.attempted);
   expect(result.acknowledged.length).toBeGreaterThanOrEqual(WRITES * MIN_SHARE);
   await expectWritesKept(store, result, 'killed-connections');
+  await expectHistoryKept(store, scratch().pool, result, DEFAULT_MAX_VERSIONS, 'killed-connections');
 });
 
 test(`up to ${READS} reads from ${WORKERS} workers while backends are killed: right values, typed failures`, async () => {
@@ -154,4 +169,28 @@ test(`without retries, writes under the same kills fail typed, and acknowledged 
   expect(unretried.acknowledged.length + unretried.failed.length).toBe(unretried.attempted);
   expect(unretried.acknowledged.length).toBeGreaterThanOrEqual((WRITES / 2) * MIN_SHARE);
   await expectWritesKept(store, unretried, 'killed-connections, no retries');
+  await expectHistoryKept(store, pool, unretried, DEFAULT_MAX_VERSIONS, 'killed-connections, no retries');
+});
+
+test(`with history: up to ${WRITES} writes, ${VERSIONS_PER_KEY} to each key, while backends are killed: every acknowledged version kept, none without its write`, async () => {
+  const { store, pool } = scratch();
+  const { result, kills, applied } = await writeUnderKills(store, WRITES, 'history.', VERSIONS_PER_KEY);
+  console.log(
+    `[killed-connections] rewrites: ${applied}; ${result.attempted} attempted, ${result.acknowledged.length} ` +
+      `acknowledged, ${result.failed.length} failed (${countByCode(result.failed)})`,
+  );
+
+  expectKillsLanded(kills);
+  expect(result.acknowledged.length + result.failed.length).toBe(result.attempted);
+  expect(result.acknowledged.length).toBeGreaterThanOrEqual(WRITES * MIN_SHARE);
+  // Keys were written over, or history was not put to work.
+  expect(Math.max(...result.acknowledged.map(({ version }) => version))).toBe(VERSIONS_PER_KEY);
+  await expectWritesKept(store, result, 'killed-connections, rewrites');
+  await expectHistoryKept(store, pool, result, DEFAULT_MAX_VERSIONS, 'killed-connections, rewrites');
+
+  // Every load of this file so far, retried or not, left a trail that verifies.
+  const verification = await withinDeadline('verifyAuditTrail', store.verifyAuditTrail());
+  expect(verification.firstProblem).toBeUndefined();
+  expect(verification).toMatchObject({ ok: true });
+  expect(verification.checked).toBeGreaterThanOrEqual(result.acknowledged.length);
 });

@@ -1,6 +1,7 @@
 import { ensurePostgresRunning, restartPostgres, serverStartTime, waitForPostgres } from './support/postgres-server';
 import { APPLICATION_POOL, SERVER_URL, useScratchStore } from './support/scratch-store';
-import { countByCode, exerciseStore, expectWritesKept, startWriteLoad } from './support/secret-load';
+import { DEFAULT_MAX_VERSIONS } from '../../src/secretstore/secret-store-options';
+import { countByCode, exerciseStore, expectHistoryKept, expectWritesKept, startWriteLoad } from './support/secret-load';
 import { waitUntil } from './support/watchdog';
 
 const WORKERS = 16;
@@ -10,6 +11,8 @@ const WRITES = 1_500;
 /** Acknowledged writes once the server is back, so that the run shows the store recovering. */
 const WRITES_AFTER_RESTART = 300;
 const RUN_LIMIT_MS = 30_000;
+/** Each key is written this often, so that the restart also lands between versions of one key. */
+const VERSIONS_PER_KEY = 3;
 
 // Where the suite may not restart the server (a shared or managed one), the test is skipped, and says so.
 const skipRestart = process.env.RELIABILITY_SKIP_RESTART === '1';
@@ -22,7 +25,7 @@ const scratch = useScratchStore(APPLICATION_POOL, { beforeDrop: () => ensurePost
 restartTest(
   `writes from ${WORKERS} workers across a PostgreSQL restart: acknowledged writes stay, the same store recovers`,
   async () => {
-    const { store } = scratch();
+    const { store, pool } = scratch();
     const startedBefore = await serverStartTime(SERVER_URL);
     const runStartedAt = Date.now();
     let restartStartedAt = Infinity;
@@ -39,6 +42,7 @@ restartTest(
       },
       // Without a pause, workers would spin through thousands of refused connections while the server is down.
       pauseAfterFailureMs: 20,
+      versionsPerKey: VERSIONS_PER_KEY,
     });
     try {
       await waitUntil('writes before the restart', () => load.progress.acknowledged >= WRITES_BEFORE_RESTART, 20_000);
@@ -79,6 +83,7 @@ restartTest(
     expect(acknowledgedAfter).toBeGreaterThan(0);
     expect(result.failed.length + inFlightDuringRestart).toBeGreaterThan(0);
     await expectWritesKept(store, result, 'server-restart');
+    await expectHistoryKept(store, pool, result, DEFAULT_MAX_VERSIONS, 'server-restart');
 
     await exerciseStore(store, 'after-restart', 100);
   },

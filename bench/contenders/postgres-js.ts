@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import postgres from 'postgres';
 
 import { type Contender, type Entry } from '../contender';
@@ -35,10 +37,10 @@ export class PostgresJsContender implements Contender {
 
   async upsert(key: string): Promise<void> {
     await this.sql`
-      INSERT INTO secret_store (key, value, encoding, key_id)
-      VALUES (${key}, ${this.envelope}::text::jsonb, 'aes-256-gcm', ${this.keyId})
+      INSERT INTO secret_store (key, value, encoding, key_id, write_id)
+      VALUES (${key}, ${this.envelope}::text::jsonb, 'aes-256-gcm', ${this.keyId}, gen_random_uuid()::text)
       ON CONFLICT (key) DO UPDATE
-      SET value = EXCLUDED.value, encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id,
+      SET value = EXCLUDED.value, encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id, write_id = EXCLUDED.write_id,
           version = secret_store.version + 1, updated_at = now()
       RETURNING version`;
   }
@@ -61,11 +63,17 @@ export class PostgresJsContender implements Contender {
   }
 
   async bulkSet(keys: string[]): Promise<number> {
-    const rows = keys.map((key) => ({ key, value: this.envelopeObject, encoding: 'aes-256-gcm', key_id: this.keyId }));
+    const rows = keys.map((key) => ({
+      key,
+      value: this.envelopeObject,
+      encoding: 'aes-256-gcm',
+      key_id: this.keyId,
+      write_id: randomUUID(),
+    }));
     const written = await this.sql`
-      INSERT INTO secret_store ${this.sql(rows, 'key', 'value', 'encoding', 'key_id')}
+      INSERT INTO secret_store ${this.sql(rows, 'key', 'value', 'encoding', 'key_id', 'write_id')}
       ON CONFLICT (key) DO UPDATE
-      SET value = EXCLUDED.value, encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id,
+      SET value = EXCLUDED.value, encoding = EXCLUDED.encoding, key_id = EXCLUDED.key_id, write_id = EXCLUDED.write_id,
           version = secret_store.version + 1, updated_at = now()
       RETURNING key, version`;
     return written.length;

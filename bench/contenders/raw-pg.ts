@@ -5,12 +5,13 @@ import { ON_CONFLICT_UPDATE, prefixRange, SELECT_COLUMNS, type SecretRow } from 
 
 const STATEMENTS = {
   get: `SELECT ${SELECT_COLUMNS} FROM secret_store WHERE key = $1`,
-  upsert: `INSERT INTO secret_store (key, value, encoding, key_id) VALUES ($1, $2::text::jsonb, 'aes-256-gcm', $3)
+  upsert: `INSERT INTO secret_store (key, value, encoding, key_id, write_id)
+VALUES ($1, $2::text::jsonb, 'aes-256-gcm', $3, gen_random_uuid()::text)
 ${ON_CONFLICT_UPDATE} RETURNING version`,
   listByPrefix: `SELECT ${SELECT_COLUMNS} FROM secret_store WHERE key >= $1 AND key < $2 ORDER BY key`,
   getByKeys: `SELECT ${SELECT_COLUMNS} FROM secret_store WHERE key = ANY($1::text[]) ORDER BY key`,
-  bulkSet: `INSERT INTO secret_store (key, value, encoding, key_id)
-SELECT entry.key, entry.value_json::jsonb, 'aes-256-gcm', $3 FROM unnest($1::text[], $2::text[]) AS entry (key, value_json)
+  bulkSet: `INSERT INTO secret_store (key, value, encoding, key_id, write_id)
+SELECT entry.key, entry.value_json::jsonb, 'aes-256-gcm', $3, gen_random_uuid()::text FROM unnest($1::text[], $2::text[]) AS entry (key, value_json)
 ${ON_CONFLICT_UPDATE} RETURNING key, version`,
 };
 

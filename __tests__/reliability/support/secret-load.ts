@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 
+import type { Pool } from 'pg';
 import { z } from 'zod';
 
-import { SecretStoreError, type SecretStore } from '../../../src';
+import { SecretStoreError, type AuditTrailRecord, type SecretStore } from '../../../src';
 import { codeOf } from '../../support/errors';
+import {
+  auditedVersions,
+  auditedWritesNotKept,
+  currentWithoutItsVersion,
+  keptVersions,
+  keysNotNumberedInOrder,
+  versionsWithoutTheirWrite,
+} from './history-audit';
 import { sleep, withinDeadline } from './watchdog';
 
 /** What a store may answer while its connections die or its server restarts; anything else is a bug. */
@@ -54,10 +63,13 @@ export interface WriteLoadOptions {
   pauseAfterFailureMs: number;
   /** Where this load's keys start, to keep two loads in one database apart. Default `w`. */
   prefix?: string;
+  /** Writes each key gets, one after another from its worker, before the worker moves on to a new key. Default 1. */
+  versionsPerKey?: number;
 }
 
 export interface WriteLoadResult {
   prefix: string;
+  versionsPerKey: number;
   /** Writes issued: each one is acknowledged or failed. */
   attempted: number;
   acknowledged: AcknowledgedWrite[];
@@ -70,14 +82,23 @@ export interface WriteLoad {
   finished: Promise<WriteLoadResult>;
 }
 
-/** Workers write distinct keys `{prefix}{worker}.{i}`, each once, recording every acknowledgement and failure. */
+/**
+ * Workers write keys `{prefix}{worker}.{n}` of their own, each `versionsPerKey` times in a row (its write `i`
+ * goes to key `n = floor(i / versionsPerKey)`), recording every acknowledgement and failure.
+ */
 export function startWriteLoad(store: SecretStore, options: WriteLoadOptions): WriteLoad {
   const progress: WriteProgress = { attempted: 0, acknowledged: 0, failed: 0 };
-  const result: WriteLoadResult = { prefix: options.prefix ?? LOAD_PREFIX, attempted: 0, acknowledged: [], failed: [] };
+  const result: WriteLoadResult = {
+    prefix: options.prefix ?? LOAD_PREFIX,
+    versionsPerKey: options.versionsPerKey ?? 1,
+    attempted: 0,
+    acknowledged: [],
+    failed: [],
+  };
   const workers = Array.from({ length: options.workers }, async (_, worker) => {
     for (let i = 0; options.keepGoing(progress); i++) {
       progress.attempted++;
-      const key = `${result.prefix}${worker}.${i}`;
+      const key = `${result.prefix}${worker}.${Math.floor(i / result.versionsPerKey)}`;
       const value: LoadValue = { worker, i, nonce: randomBytes(8).toString('hex') };
       const startedAt = Date.now();
       try {
@@ -135,21 +156,53 @@ export async function runReadLoad(
   return result;
 }
 
+/** What a key holds after the load, judged by the last write the load sent it: earlier ones are history's. */
 export interface WriteAudit {
-  /** Acknowledged writes whose key now reads back missing, with another value, or at another version. */
+  /** Last writes, acknowledged, whose key now reads back missing, with another value, or at another version. */
   acknowledgedNotAsWritten: string[];
-  /** Failed writes whose key holds a value that write did not send. */
+  /** Last writes, failed, whose key holds a value neither that write nor an earlier one of its key sent. */
   failedWithForeignValue: string[];
+  /** Last writes, failed, whose value the key holds: they landed. */
   failedButStored: number;
+  /** Last writes, failed, whose key holds an earlier write's value or nothing: they did not land. */
   failedAndAbsent: number;
+}
+
+/** The largest page listSecrets gives. */
+const LIST_PAGE = 10_000;
+
+/** The current version of every secret under `prefix`, page after page. */
+export async function currentVersions(store: SecretStore, prefix: string): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (let after = ''; ;) {
+    const page = await withinDeadline('listSecrets(load)', store.listSecrets({ prefix, after, limit: LIST_PAGE }));
+    for (const { key, version } of page.secrets) versions.set(key, version);
+    if (page.next === undefined) return versions;
+    after = page.next;
+  }
+}
+
+/** A value as sent to a key, for a set of what the load sent. */
+const sentTo = (key: string, { nonce }: LoadValue): string => `${key} ${nonce}`;
+
+/** Every value the load sent, acknowledged or not, as sentTo gives it. */
+function sentBy(load: WriteLoadResult): Set<string> {
+  return new Set([...load.acknowledged, ...load.failed].map(({ key, value }) => sentTo(key, value)));
 }
 
 /** Reads every key of the load back through `store` and compares it with what each write sent. */
 async function auditWrites(store: SecretStore, load: WriteLoadResult): Promise<WriteAudit> {
   const stored = await withinDeadline('getSecrets(load)', store.getSecrets(LoadValue, load.prefix));
-  const metadata = await withinDeadline('listSecrets(load)', store.listSecrets(load.prefix));
   const values = new Map(stored.map((entry) => [entry.key, entry.value]));
-  const versions = new Map(metadata.map((entry) => [entry.key, entry.version]));
+  const versions = await currentVersions(store, load.prefix);
+
+  // A worker writes a key in order of `i`, so the key's last write is its largest `i`.
+  const lastOf = new Map<string, number>();
+  for (const { key, value } of [...load.acknowledged, ...load.failed]) {
+    lastOf.set(key, Math.max(lastOf.get(key) ?? -1, value.i));
+  }
+  const isLast = ({ key, value }: WriteOutcome): boolean => lastOf.get(key) === value.i;
+  const sent = sentBy(load);
 
   const audit: WriteAudit = {
     acknowledgedNotAsWritten: [],
@@ -157,18 +210,92 @@ async function auditWrites(store: SecretStore, load: WriteLoadResult): Promise<W
     failedButStored: 0,
     failedAndAbsent: 0,
   };
-  for (const { key, value, version } of load.acknowledged) {
+  for (const write of load.acknowledged.filter(isLast)) {
+    const { key, value, version } = write;
     if (!isDeepStrictEqual(values.get(key), value) || versions.get(key) !== version) {
       audit.acknowledgedNotAsWritten.push(key);
     }
   }
-  for (const { key, value } of load.failed) {
+  for (const write of load.failed.filter(isLast)) {
+    const { key, value } = write;
     const found = values.get(key);
     if (found === undefined) audit.failedAndAbsent++;
     else if (isDeepStrictEqual(found, value)) audit.failedButStored++;
+    else if (sent.has(sentTo(key, found))) audit.failedAndAbsent++;
     else audit.failedWithForeignValue.push(key);
   }
   return audit;
+}
+
+/** What the kept versions of a load's keys must show: every acknowledged write, and only writes of the load. */
+export interface HistoryAudit {
+  /** Acknowledged writes whose version does not read back as the value they sent. */
+  acknowledgedNotKept: string[];
+  /** Kept versions, as "key@version", holding a value no write of that key sent, or one another version holds too. */
+  foreignOrRepeatedVersions: string[];
+  /** Kept versions with no audit record of their write. */
+  versionsWithoutTheirWrite: string[];
+  /** Audited value writes within retention that are not kept. */
+  auditedWritesNotKept: string[];
+  /** Keys whose current row is not their newest kept version. */
+  currentWithoutItsVersion: string[];
+  /** Keys whose value writes are not numbered 1, 2, 3… in trail order. */
+  keysNotNumberedInOrder: string[];
+  keptVersions: number;
+}
+
+/** Parallel reads when the history is read back: fewer than the pool's connections. */
+const HISTORY_READERS = 8;
+
+/**
+ * Reads every kept version of the load's keys back through `store` and checks the tables through `pool`.
+ * Expects the load to keep every version: `versionsPerKey` no more than `maxVersions`.
+ */
+export async function auditHistory(
+  store: SecretStore,
+  pool: Pool,
+  load: WriteLoadResult,
+  maxVersions: number,
+): Promise<HistoryAudit> {
+  if (load.versionsPerKey > maxVersions) throw new Error('every version of the load must be kept to be checked');
+  const kept = await keptVersions(pool, load.prefix);
+  const read = new Map<string, LoadValue | undefined>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: HISTORY_READERS }, async () => {
+      while (next < kept.length) {
+        const { key, version } = kept[next++];
+        read.set(
+          `${key}@${version}`,
+          await withinDeadline(`getSecretVersion(${key}, ${version})`, store.getSecretVersion(LoadValue, key, version)),
+        );
+      }
+    }),
+  );
+
+  const sent = sentBy(load);
+  const seen = new Set<string>();
+  const foreignOrRepeatedVersions: string[] = [];
+  for (const { key, version } of kept) {
+    const value = read.get(`${key}@${version}`);
+    if (value === undefined || !sent.has(sentTo(key, value)) || seen.has(value.nonce)) {
+      foreignOrRepeatedVersions.push(`${key}@${version}`);
+    }
+    if (value !== undefined) seen.add(value.nonce);
+  }
+  const acknowledgedNotKept = load.acknowledged
+    .filter(({ key, value, version }) => !isDeepStrictEqual(read.get(`${key}@${version}`), value))
+    .map(({ key, version }) => `${key}@${version}`);
+
+  return {
+    acknowledgedNotKept,
+    foreignOrRepeatedVersions,
+    versionsWithoutTheirWrite: await versionsWithoutTheirWrite(pool, load.prefix),
+    auditedWritesNotKept: await auditedWritesNotKept(pool, load.prefix, maxVersions),
+    currentWithoutItsVersion: await currentWithoutItsVersion(pool, load.prefix),
+    keysNotNumberedInOrder: keysNotNumberedInOrder(await auditedVersions(pool, load.prefix)),
+    keptVersions: kept.length,
+  };
 }
 
 /** "CODE count, …" in descending count, for a summary line. */
@@ -230,4 +357,40 @@ export async function expectWritesKept(store: SecretStore, load: WriteLoadResult
   console.log(`[${label}] failed writes afterwards: ${audit.failedButStored} stored, ${audit.failedAndAbsent} absent`);
   expect(audit.acknowledgedNotAsWritten).toEqual([]);
   expect(audit.failedWithForeignValue).toEqual([]);
+}
+
+/**
+ * What history must keep under faults: each acknowledged write as its version, no version without its write
+ * (in the trail, with the value the write sent, never twice), the current row as the newest version, and the
+ * trail numbering each key's writes 1, 2, 3….
+ */
+export async function expectHistoryKept(
+  store: SecretStore,
+  pool: Pool,
+  load: WriteLoadResult,
+  maxVersions: number,
+  label: string,
+): Promise<void> {
+  const { keptVersions: kept, ...history } = await auditHistory(store, pool, load, maxVersions);
+  console.log(`[${label}] ${kept} versions kept of ${load.attempted} writes attempted`);
+  expect(history).toEqual({
+    acknowledgedNotKept: [],
+    foreignOrRepeatedVersions: [],
+    versionsWithoutTheirWrite: [],
+    auditedWritesNotKept: [],
+    currentWithoutItsVersion: [],
+    keysNotNumberedInOrder: [],
+  });
+  expect(kept).toBeGreaterThanOrEqual(load.acknowledged.length);
+}
+
+/** The whole audit trail of `key`, page by page, oldest first. */
+export async function auditTrailOf(store: SecretStore, key: string): Promise<AuditTrailRecord[]> {
+  const records: AuditTrailRecord[] = [];
+  for (let after = 0; ;) {
+    const page = await withinDeadline('readAuditTrail', store.readAuditTrail({ key, after, limit: 1_000 }));
+    records.push(...page.records);
+    if (page.next === undefined) return records;
+    after = page.next;
+  }
 }
