@@ -13,6 +13,7 @@ import {
   SecretVersionConflictError,
   SecretVersionNotFoundError,
   TransactionClosedError,
+  TransactionUnsupportedError,
 } from '../errors';
 import {
   actorOf,
@@ -718,10 +719,22 @@ export class SecretStore {
     );
   }
 
-  /** Runs `work` in a transaction of its own, or in the one this store is part of. */
-  #inOneTransaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction of its own, or in the one this store is part of. Over a single connection the
+   * caller manages, the store cannot begin one: `work` runs on that connection, in the caller's transaction.
+   */
+  async #inOneTransaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {
     if (this.#core.inTransaction) return work(this.#repository);
-    return this.#repository.transaction(work);
+    let began = false;
+    try {
+      return await this.#repository.transaction((repository) => {
+        began = true;
+        return work(repository);
+      });
+    } catch (error) {
+      if (began || !(error instanceof TransactionUnsupportedError)) throw error;
+      return work(this.#repository);
+    }
   }
 
   /**
