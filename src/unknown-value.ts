@@ -1,4 +1,4 @@
-/** A value whose properties can be read: any object but null. */
+/** A value whose properties can be read: an object, not null. */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
