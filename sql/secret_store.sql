@@ -10,7 +10,7 @@ WHERE key = :key! AND deleted_at IS NULL AND value IS NOT NULL;
   @name GetSecretsByKeys
 */
 SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key = ANY(:keys!::text[]) AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key;
@@ -19,7 +19,7 @@ ORDER BY key;
   @name ListSecretsInRange
 */
 SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key >= :lowerBound! AND key < :upperBound! AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key;
@@ -28,7 +28,7 @@ ORDER BY key;
   @name ListSecretsFrom
 */
 SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key >= :lowerBound! AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key;

@@ -7,6 +7,8 @@ export {
   type ListSecretsDueOptions,
   type PurgeDeletedSecretsOptions,
   type RestoreSecretVersionOptions,
+  type ChangesOptions,
+  type SecretChangeEvent,
   type SecretEntry,
   type SecretMetadata,
   type SecretWithMetadata,
@@ -14,6 +16,7 @@ export {
   type StoreDescription,
   type UpdateSecretMetadataOptions,
   type VerifyAuditTrailOptions,
+  type WatchOptions,
 } from './secretstore/secret-store';
 export type { ActorOption, ListSecretsOptions, ReadAuditTrailOptions } from './secretstore/lifecycle-arguments';
 export type {
@@ -23,6 +26,7 @@ export type {
   AuditTrailVerification,
 } from './secretstore/audit-trail';
 export type { SecretStoreOptions } from './secretstore/secret-store-options';
+export type { SecretCacheOptions } from './secretstore/secret-cache';
 export type { RetryOptions } from './secretstore/retry-policy';
 export type { RotationOptions, RotationResult } from './secretstore/rotation';
 export type { EncryptionKeyCheck } from './secretstore/key-fingerprint-check';
@@ -41,11 +45,18 @@ export type { EncryptionOptions, KeyringDescription, KeyringOptions } from './en
 
 export type {
   BulkEntry,
+  ChangeListener,
+  ChangeSubscription,
   MetadataPage,
+  SecretChange,
+  SecretChangeOperation,
   SecretStoreRepository,
   WriteOptions,
 } from './secretstore/secret-store-repository';
-export { PostgresSecretStoreRepository } from './secretstore/postgres-secret-store-repository';
+export {
+  PostgresSecretStoreRepository,
+  type PostgresRepositoryOptions,
+} from './secretstore/postgres-secret-store-repository';
 export { InMemorySecretStoreRepository } from './secretstore/in-memory-secret-store-repository';
 export type {
   AuditCheckpoint,
@@ -60,6 +71,7 @@ export type {
   SecretMetadataPatch,
   SecretMetadataRecord,
   SecretRecord,
+  SecretValueRecord,
   SecretVersionInfo,
   SecretVersionRecord,
   StoredValue,
@@ -82,6 +94,7 @@ export type {
   PGliteTransactionLike,
   PoolClientLike,
   PoolLike,
+  QueryCallback,
   Queryable,
   QueryResultLike,
 } from './database/database';

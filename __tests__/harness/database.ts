@@ -22,6 +22,11 @@ export interface TestDatabase {
   /** Connection string of this file's database (server mode only). */
   url: string | undefined;
   /**
+   * The same database on the server itself, never through a pooler (server mode only): where a LISTEN goes,
+   * since PgBouncer in transaction mode does not keep one.
+   */
+  directUrl: string | undefined;
+  /**
    * A connection string for this file's database that a pg Pool, the CLI or a proxy can use in either mode:
    * the server's, or the PGlite instance served on 127.0.0.1 by pglite-socket (started at the first call).
    */
@@ -51,7 +56,10 @@ function adminUrlFor(serverUrl: string): string | undefined {
 }
 
 async function openServerDatabase(serverUrl: string): Promise<OpenedDatabase> {
-  const scratch = await createScratchDatabase(serverUrl, 'secretstore_test', { adminUrl: adminUrlFor(serverUrl) });
+  const adminUrl = adminUrlFor(serverUrl);
+  const scratch = await createScratchDatabase(serverUrl, 'secretstore_test', { adminUrl });
+  const direct = new URL(adminUrl ?? scratch.url);
+  direct.pathname = `/${scratch.name}`;
   // The package's pool absorbs errors of idle clients, such as those ended by DROP DATABASE … WITH (FORCE).
   const pool = createPool({ connectionString: scratch.url }, { max: 12 });
   const database = toDatabase(pool);
@@ -61,6 +69,7 @@ async function openServerDatabase(serverUrl: string): Promise<OpenedDatabase> {
     handle: pool,
     database,
     url: scratch.url,
+    directUrl: direct.toString(),
     tcpUrl: () => Promise.resolve(scratch.url),
     async inCallerTransaction(outcome, work) {
       const client = await pool.connect();
@@ -89,6 +98,7 @@ async function openPGliteDatabase(): Promise<OpenedDatabase> {
     handle: pglite,
     database,
     url: undefined,
+    directUrl: undefined,
     async tcpUrl() {
       served ??= servePGlite(pglite, { maxConnections: 16 });
       return (await served).url;

@@ -179,6 +179,23 @@ describe.each(implementations)('%s', (_, open) => {
       expect(read!.updatedAt.getTime()).toBe(read!.createdAt.getTime());
     });
 
+    it('reads of many return values without times, which they would parse into Dates for nothing', async () => {
+      const expiresAt = new Date('2031-02-03T04:05:06.000Z');
+      await set('many.a', plain('{"n":1}'), { writeId: 'write-a', metadata: { expiresAt } });
+      const record = {
+        key: 'many.a',
+        valueJson: expect.any(String) as string,
+        encoding: 'plain',
+        keyId: null,
+        writeId: 'write-a',
+        version: 1,
+        expiresAt,
+      };
+
+      expect(await repository.getSecretsByKeys(['many.a'])).toStrictEqual([record]);
+      expect(await repository.listSecretsByPrefix('many.')).toStrictEqual([record]);
+    });
+
     it('updates a secret: version bumped, updatedAt moved, createdAt kept', async () => {
       expect(await set('api.external', plain('{"api_key":"v1"}'))).toEqual({ version: 1 });
       const first = (await repository.getSecret('api.external'))!;

@@ -113,7 +113,7 @@ describe('toDatabase over a pool', () => {
 
     await database.statement('SELECT 1 WHERE $1', [true]);
 
-    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
+    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true], expect.any(Function));
   });
 
   it.each([
@@ -129,9 +129,40 @@ describe('toDatabase over a pool', () => {
       await database.statement('SELECT 2 WHERE $1', [true]);
 
       expect(client.query.mock.calls.map(([statement]) => typeof statement)).toEqual(['object', 'string', 'string']);
-      expect(client.query).toHaveBeenLastCalledWith('SELECT 2 WHERE $1', [true]);
+      expect(client.query).toHaveBeenLastCalledWith('SELECT 2 WHERE $1', [true], expect.any(Function));
     },
   );
+
+  it("sends statements in node-postgres' callback form, where it answers without a promise", async () => {
+    const notOwned = Object.assign(new Error('prepared statement "secretstore_x" already exists'), { code: '42P05' });
+    const violation = Object.assign(new Error('duplicate key value'), { code: '23505' });
+    type Callback = (error: Error | null, result?: { rows: unknown[] }) => void;
+    const answers: (Error | { rows: unknown[] })[] = [{ rows: [{ n: 1 }] }, notOwned, { rows: [{ n: 2 }] }, violation];
+    const sent: unknown[] = [];
+    const client = {
+      // Like pg's Client: the callback gets the answer, and nothing is returned; the promise form is not there.
+      query: jest.fn((statement: unknown, ...rest: unknown[]) => {
+        const callback = rest.at(-1);
+        if (typeof callback !== 'function') throw new Error('sent without a callback');
+        sent.push(typeof statement === 'string' ? statement : (statement as NamedStatement).name);
+        const answer = answers.shift() as Error | { rows: unknown[] };
+        setImmediate(() =>
+          answer instanceof Error ? (callback as Callback)(answer) : (callback as Callback)(null, answer),
+        );
+      }),
+      release: jest.fn(),
+    };
+    const pool = { connect: jest.fn(async () => client), totalCount: 1, idleCount: 0, query: jest.fn() };
+    // Its client lacks the promise form on purpose: only the callback form can succeed.
+    const database = toDatabase(pool);
+
+    await expect(database.statement('SELECT 1', [])).resolves.toEqual({ rows: [{ n: 1 }] });
+    await expect(database.statement('SELECT 2', [])).resolves.toEqual({ rows: [{ n: 2 }] });
+    await expect(database.statement('SELECT 3', [])).rejects.toBe(violation);
+
+    expect(sent).toEqual([statementName('SELECT 1'), statementName('SELECT 2'), 'SELECT 2', 'SELECT 3']);
+    expect(client.release).toHaveBeenCalledTimes(3);
+  });
 
   it('sends statements inside a transaction unnamed, where a failed Parse would abort it', async () => {
     const { client, statements, database } = fakePool();
@@ -236,7 +267,10 @@ describe('toDatabase over a pool with a statement timeout', () => {
     await database.statement('SELECT 2 WHERE $1', [true]);
 
     expect(statements.slice(0, 3)).toEqual(['BEGIN', 'SELECT 1 WHERE $1', 'COMMIT']);
-    expect(client.query).toHaveBeenLastCalledWith(expect.objectContaining({ text: 'SELECT 2 WHERE $1' }));
+    expect(client.query).toHaveBeenLastCalledWith(
+      expect.objectContaining({ text: 'SELECT 2 WHERE $1' }),
+      expect.any(Function),
+    );
     expect(statementTimeout.stopSendingAtStartup).not.toHaveBeenCalled();
   });
 
@@ -274,7 +308,7 @@ describe('toDatabase over a pool with a statement timeout', () => {
       'SELECT 2 WHERE $1',
       'ROLLBACK',
     ]);
-    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true]);
+    expect(client.query).toHaveBeenCalledWith('SELECT 1 WHERE $1', [true], expect.any(Function));
   });
 
   it('tells a 57014 that came before the timeout could run out for a cancel', async () => {

@@ -1,3 +1,5 @@
+import type { Listen } from './notification-listener';
+
 /** What the store needs of a connection: a parameterized query. A pg Pool, Client or PoolClient fits as it is. */
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<QueryResultLike>;
@@ -9,6 +11,9 @@ export interface QueryResultLike {
   /** The command tag's verb, where the driver reports it (node-postgres): a COMMIT of an aborted transaction says ROLLBACK. */
   command?: string;
 }
+
+/** How node-postgres answers a query sent with a callback. */
+export type QueryCallback = (error: Error | null | undefined, result?: QueryResultLike) => void;
 
 /** A statement with a name, which node-postgres prepares once per connection and then only binds. */
 export interface NamedStatement {
@@ -29,6 +34,9 @@ export interface PoolLike extends Queryable {
 export interface PoolClientLike extends Queryable {
   query(statement: NamedStatement): Promise<QueryResultLike>;
   query(text: string, values?: unknown[]): Promise<QueryResultLike>;
+  /** node-postgres' callback form, which it answers without a promise of its own; a client may return one instead. */
+  query(statement: NamedStatement, callback: QueryCallback): unknown;
+  query(text: string, values: unknown[] | undefined, callback: QueryCallback): unknown;
   release(destroy?: boolean | Error): void;
   /** node-postgres' clients are EventEmitters: a connection lost while checked out is reported as 'error'. */
   on?(event: 'error', listener: (error: Error) => void): unknown;
@@ -78,4 +86,9 @@ export interface Database extends Queryable {
   withConnection<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   /** Runs `work` in BEGIN … COMMIT, rolling back when it throws; undefined when the handle cannot provide one. */
   readonly transaction: (<T>(work: (tx: Database) => Promise<T>) => Promise<T>) | undefined;
+  /**
+   * LISTEN on a connection of its own, where the handle can make one (a pg Pool: a client with its settings;
+   * PGlite: its own session); undefined otherwise.
+   */
+  readonly listen?: Listen;
 }

@@ -1,5 +1,6 @@
 import { TransactionAbortedError } from '../errors';
 import { fromConnection } from './connection-database';
+import { hasPGliteListen, listenWithPGlite } from './notification-listener';
 import type { Database, PGliteLike, PGliteTransactionLike, Queryable, QueryResultLike } from './database';
 
 /**
@@ -31,6 +32,7 @@ export function fromPGlite(db: PGliteLike): Database {
         if (watched.failed) throw new TransactionAbortedError();
         return result;
       }),
+    listen: hasPGliteListen(db) ? listenWithPGlite(db) : undefined,
   };
 }
 

@@ -1,8 +1,17 @@
 import { TransactionAbortedError } from '../errors';
 import { isObject } from '../unknown-value';
 import { fromConnection } from './connection-database';
-import type { Database, PoolClientLike, PoolLike, PoolStatementTimeout, Queryable, QueryResultLike } from './database';
+import type {
+  Database,
+  NamedStatement,
+  PoolClientLike,
+  PoolLike,
+  PoolStatementTimeout,
+  Queryable,
+  QueryResultLike,
+} from './database';
 import { CommitFailed, ConnectionNotObtained, isStatementTimeoutRefused, StatementCancelled } from './driver-errors';
+import { clientConfigOfPool, listenWithPg } from './notification-listener';
 import { statementName } from './statement-name';
 import type { StatementOptions } from './to-database';
 
@@ -43,6 +52,33 @@ function acquire(pool: PoolLike): Promise<PoolClientLike> {
       );
     }
   });
+}
+
+const withCallerStack = (error: unknown): never => {
+  // As node-postgres' promise form does: a stack that leads back to the caller, not to the socket's read.
+  if (error instanceof Error) Error.captureStackTrace(error);
+  throw error;
+};
+
+/**
+ * Sends a statement in node-postgres' callback form: against its promise form, this halved the GC time of a
+ * 1,000-row list and took about 1 µs of CPU off each row (scripts/profile-reads.ts). A client that answers
+ * with a promise instead is served through that.
+ */
+function send(
+  client: PoolClientLike,
+  statement: string | NamedStatement,
+  values?: unknown[],
+): Promise<QueryResultLike> {
+  return new Promise<QueryResultLike>((resolve, reject) => {
+    const settle = (error: Error | null | undefined, result?: QueryResultLike) => {
+      if (error) reject(error);
+      else resolve(result as QueryResultLike);
+    };
+    const returned =
+      typeof statement === 'string' ? client.query(statement, values, settle) : client.query(statement, settle);
+    if (returned instanceof Promise) (returned as Promise<QueryResultLike>).then(resolve, reject);
+  }).catch(withCallerStack);
 }
 
 // 42P05: a statement of that name already exists in the session; 26000: the session has no such statement.
@@ -86,13 +122,14 @@ function telling57014Apart<T>(timeoutMillis: number | undefined, run: () => Prom
 }
 
 export function fromPool(pool: PoolLike, options: StatementOptions): Database {
+  const listenConfig = options.listen ?? clientConfigOfPool(pool);
   let prepared = options.preparedStatements ?? true;
   const timeout = statementTimeoutOf(pool);
   const timeoutMillis = timeoutMillisOf(pool, timeout);
   const timed = <T>(run: () => Promise<T>): Promise<T> => telling57014Apart(timeoutMillis, run);
   /** A transaction's connection, its statements timed like single ones. */
   const timedConnection = (client: PoolClientLike): Queryable => ({
-    query: (text, values) => timed(() => client.query(text, values)),
+    query: (text, values) => timed(() => send(client, text, values)),
   });
 
   /**
@@ -141,13 +178,13 @@ export function fromPool(pool: PoolLike, options: StatementOptions): Database {
    * The statement is then sent again unnamed, and so is everything after it.
    */
   const runAlone = async (client: PoolClientLike, text: string, values: unknown[]): Promise<QueryResultLike> => {
-    if (!prepared) return timed(() => client.query(text, values));
+    if (!prepared) return timed(() => send(client, text, values));
     try {
-      return await timed(() => client.query({ name: statementName(text), text, values }));
+      return await timed(() => send(client, { name: statementName(text), text, values }));
     } catch (error) {
       if (!isSessionNotOwned(error)) throw error;
       prepared = false;
-      return timed(() => client.query(text, values));
+      return timed(() => send(client, text, values));
     }
   };
 
@@ -158,7 +195,7 @@ export function fromPool(pool: PoolLike, options: StatementOptions): Database {
       // Only a transaction carries SET LOCAL: the statement gets a short one of its own, in one round trip.
       await client.query(`BEGIN; ${timeoutSetting}`);
       try {
-        const result = await timed(() => client.query(text, values));
+        const result = await timed(() => send(client, text, values));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -193,5 +230,6 @@ export function fromPool(pool: PoolLike, options: StatementOptions): Database {
         if (committed.command === 'ROLLBACK') throw new TransactionAbortedError();
         return result;
       }),
+    listen: listenConfig === undefined ? undefined : listenWithPg(listenConfig),
   };
 }

@@ -1,3 +1,5 @@
+import type { ClientConfig } from 'pg';
+
 import { isObject } from '../unknown-value';
 import { fromConnection } from './connection-database';
 import type { Database, DatabaseInput, PGliteLike, PGliteTransactionLike, PoolLike } from './database';
@@ -30,6 +32,11 @@ export interface StatementOptions {
    * store notices and stops. false: never name them. Statements inside a transaction are never named.
    */
   preparedStatements?: boolean;
+  /**
+   * Where a pool's LISTEN connection goes (a store's cache and change feed): default the pool's own settings.
+   * Behind PgBouncer in transaction mode, which does not keep a LISTEN, the server itself or a session-mode pool.
+   */
+  listen?: ClientConfig;
 }
 
 /**

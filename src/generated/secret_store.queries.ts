@@ -56,12 +56,10 @@ export interface IGetSecretsByKeysParams {
 
 /** 'GetSecretsByKeys' return type */
 export interface IGetSecretsByKeysResult {
-  createdAt: Date;
   encoding: string;
   expiresAt: Date | null;
   key: string;
   keyId: string | null;
-  updatedAt: Date;
   valueJson: string | null;
   version: number;
   writeId: string | null;
@@ -73,13 +71,13 @@ export interface IGetSecretsByKeysQuery {
   result: IGetSecretsByKeysResult;
 }
 
-const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":222,"b":227}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       created_at AS \"createdAt\", updated_at AS \"updatedAt\", expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[]) AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
+const getSecretsByKeysIR: any = {"usedParamSet":{"keys":true},"params":[{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":173}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key = ANY(:keys!::text[]) AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
  * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
- *        created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+ *        expires_at AS "expiresAt"
  * FROM secret_store
  * WHERE key = ANY(:keys!::text[]) AND deleted_at IS NULL AND value IS NOT NULL
  * ORDER BY key
@@ -96,12 +94,10 @@ export interface IListSecretsInRangeParams {
 
 /** 'ListSecretsInRange' return type */
 export interface IListSecretsInRangeResult {
-  createdAt: Date;
   encoding: string;
   expiresAt: Date | null;
   key: string;
   keyId: string | null;
-  updatedAt: Date;
   valueJson: string | null;
   version: number;
   writeId: string | null;
@@ -113,13 +109,13 @@ export interface IListSecretsInRangeQuery {
   result: IListSecretsInRangeResult;
 }
 
-const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":230}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":242,"b":253}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       created_at AS \"createdAt\", updated_at AS \"updatedAt\", expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound! AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
+const listSecretsInRangeIR: any = {"usedParamSet":{"lowerBound":true,"upperBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":176}]},{"name":"upperBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":188,"b":199}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND key < :upperBound! AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
  * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
- *        created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+ *        expires_at AS "expiresAt"
  * FROM secret_store
  * WHERE key >= :lowerBound! AND key < :upperBound! AND deleted_at IS NULL AND value IS NOT NULL
  * ORDER BY key
@@ -135,12 +131,10 @@ export interface IListSecretsFromParams {
 
 /** 'ListSecretsFrom' return type */
 export interface IListSecretsFromResult {
-  createdAt: Date;
   encoding: string;
   expiresAt: Date | null;
   key: string;
   keyId: string | null;
-  updatedAt: Date;
   valueJson: string | null;
   version: number;
   writeId: string | null;
@@ -152,13 +146,13 @@ export interface IListSecretsFromQuery {
   result: IListSecretsFromResult;
 }
 
-const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":230}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       created_at AS \"createdAt\", updated_at AS \"updatedAt\", expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
+const listSecretsFromIR: any = {"usedParamSet":{"lowerBound":true},"params":[{"name":"lowerBound","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":176}]}],"statement":"SELECT key, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\", version,\n       expires_at AS \"expiresAt\"\nFROM secret_store\nWHERE key >= :lowerBound! AND deleted_at IS NULL AND value IS NOT NULL\nORDER BY key"};
 
 /**
  * Query generated from SQL:
  * ```
  * SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
- *        created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+ *        expires_at AS "expiresAt"
  * FROM secret_store
  * WHERE key >= :lowerBound! AND deleted_at IS NULL AND value IS NOT NULL
  * ORDER BY key

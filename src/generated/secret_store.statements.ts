@@ -79,7 +79,7 @@ WHERE key = $1 AND deleted_at IS NULL AND value IS NOT NULL`,
 
 export const getSecretsByKeys: Statement<IGetSecretsByKeysParams, IGetSecretsByKeysResult> = {
   text: `SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key = ANY($1::text[]) AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key`,
@@ -88,7 +88,7 @@ ORDER BY key`,
 
 export const listSecretsInRange: Statement<IListSecretsInRangeParams, IListSecretsInRangeResult> = {
   text: `SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key >= $1 AND key < $2 AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key`,
@@ -97,7 +97,7 @@ ORDER BY key`,
 
 export const listSecretsFrom: Statement<IListSecretsFromParams, IListSecretsFromResult> = {
   text: `SELECT key, value::text AS "valueJson", encoding, key_id AS "keyId", write_id AS "writeId", version,
-       created_at AS "createdAt", updated_at AS "updatedAt", expires_at AS "expiresAt"
+       expires_at AS "expiresAt"
 FROM secret_store
 WHERE key >= $1 AND deleted_at IS NULL AND value IS NOT NULL
 ORDER BY key`,

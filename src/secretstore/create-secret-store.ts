@@ -1,3 +1,5 @@
+import type { ClientConfig } from 'pg';
+
 import { type Environment } from '../database/config';
 import { holdsDatabase } from '../database/data-dir';
 import type { Database, DatabaseInput } from '../database/database';
@@ -7,10 +9,10 @@ import type { PoolOptions } from '../database/pool';
 import { toDatabase } from '../database/to-database';
 import { loadEmbeddedKeyring } from '../encryption/development-key';
 import type { EncryptionOptions } from '../encryption/secret-codec';
-import { KeyringRequiredError, StoreNotFoundError } from '../errors';
+import { KeyringRequiredError, SecretStoreConfigError, StoreNotFoundError } from '../errors';
 import { readEnvironmentKeys, readPreparedStatements, withLegacyKey } from './environment';
 import { PostgresSecretStoreRepository } from './postgres-secret-store-repository';
-import { secretStoreOver, type SecretStore } from './secret-store';
+import { cacheReady, secretStoreOver, type SecretStore } from './secret-store';
 import type { SecretStoreOptions } from './secret-store-options';
 import { StoreCore } from './store-core';
 
@@ -41,6 +43,27 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
    * folder, key or database. Default true. A server's database is never created, so this changes nothing there.
    */
   createIfMissing?: boolean;
+  /**
+   * Where the cache and watch() LISTEN, on a connection of their own: a PostgreSQL connection string. Default
+   * SECRETSTORE_LISTEN_DATABASE_URL of `env`, else the store's own connection settings. Set it when `db`
+   * is PgBouncer in transaction mode (which does not keep a LISTEN): the server itself, or a session-mode pool.
+   */
+  listenDatabase?: string;
+}
+
+const EMBEDDED_CHANGES =
+  'are not available over the embedded database folder, whose processes share one session: use a PostgreSQL ' +
+  'server, or pass a PGlite instance of this process as `db`';
+
+/** The LISTEN connection's settings, when configured apart from the store's. */
+function listenConfigOf(options: CreateSecretStoreOptions, env: Environment): ClientConfig | undefined {
+  const given = options.listenDatabase ?? env.SECRETSTORE_LISTEN_DATABASE_URL;
+  if (given === undefined) return undefined;
+  const setting = options.listenDatabase === undefined ? 'SECRETSTORE_LISTEN_DATABASE_URL' : 'listenDatabase';
+  if (typeof given !== 'string' || given.trim() === '') {
+    throw new SecretStoreConfigError(setting, 'must be a PostgreSQL connection string');
+  }
+  return { connectionString: given };
 }
 
 interface OpenedDatabase {
@@ -74,6 +97,8 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
     const opened = await openTarget(target, { pool: options.pool, preparedStatements });
     return { ...opened, encryption, migrateByDefault: false };
   }
+  // Refused before the folder, its key or its database is made.
+  if (options.cache !== undefined) throw new SecretStoreConfigError('cache', `and watch() ${EMBEDDED_CHANGES}`);
   if (options.createIfMissing === false && !(await holdsDatabase(target.dataDir))) {
     throw new StoreNotFoundError(target.dataDir);
   }
@@ -103,6 +128,7 @@ function throwKeyringRequired(where: string): never {
  */
 export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
   const env = options.env ?? process.env;
+  const listen = listenConfigOf(options, env);
   const opened = await openDatabase(options, env);
   try {
     const {
@@ -113,6 +139,7 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
       preparedStatements,
       migrate: shouldMigrate,
       createIfMissing,
+      listenDatabase,
       ...rest
     } = options;
     const core = StoreCore.fromOptions(
@@ -120,7 +147,14 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
       { location: opened.location, release: opened.release },
     );
     if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
-    return secretStoreOver(new PostgresSecretStoreRepository(opened.database), core);
+    const embedded = opened.location.kind === 'embedded';
+    const repository = new PostgresSecretStoreRepository(opened.database, {
+      listen,
+      changesUnavailable: embedded ? `watch() and the cache ${EMBEDDED_CHANGES}` : undefined,
+    });
+    const store = secretStoreOver(repository, core);
+    await cacheReady(store);
+    return store;
   } catch (error) {
     await opened.release?.();
     throw error;

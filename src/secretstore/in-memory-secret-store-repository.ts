@@ -11,22 +11,14 @@ import type {
   SecretMetadataPatch,
   SecretMetadataRecord,
   SecretRecord,
+  SecretValueRecord,
   SecretVersionInfo,
   SecretVersionRecord,
   StoredValue,
   WrittenValue,
 } from './secret-record';
+import { compareKeys } from './key-order';
 import type { BulkEntry, MetadataPage, SecretStoreRepository, WriteOptions } from './secret-store-repository';
-
-/** Code point order, which is the "C" collation's order (UTF-8 bytes): the order the database lists keys in. */
-function compareKeys(a: string, b: string): number {
-  const left = Array.from(a, (char) => char.codePointAt(0) as number);
-  const right = Array.from(b, (char) => char.codePointAt(0) as number);
-  for (let index = 0; index < Math.min(left.length, right.length); index++) {
-    if (left[index] !== right[index]) return left[index] - right[index];
-  }
-  return left.length - right.length;
-}
 
 /** ORDER BY of a nullable column: nulls last, as PostgreSQL sorts them ascending. */
 function compareNullsLast(a: string | null, b: string | null): number {
@@ -122,9 +114,14 @@ function isLive(row: SecretRow): row is SecretRow & { valueJson: string } {
   return row.deletedAt === null && row.valueJson !== null;
 }
 
+/** What a read of many returns, as the Postgres repository's queries select it: no times. */
+function valueRecordOf(row: SecretRow & { valueJson: string }): SecretValueRecord {
+  const { key, valueJson, encoding, keyId, writeId, version, expiresAt } = row;
+  return { key, valueJson, encoding, keyId, writeId, version, expiresAt };
+}
+
 function secretRecordOf(row: SecretRow & { valueJson: string }): SecretRecord {
-  const { key, valueJson, encoding, keyId, writeId, version, createdAt, updatedAt, expiresAt } = row;
-  return { key, valueJson, encoding, keyId, writeId, version, createdAt, updatedAt, expiresAt };
+  return { ...valueRecordOf(row), createdAt: row.createdAt, updatedAt: row.updatedAt };
 }
 
 function metadataRecordOf(row: SecretRow): SecretMetadataRecord {
@@ -231,11 +228,11 @@ export class InMemorySecretStoreRepository implements SecretStoreRepository {
     return row && isLive(row) ? row : undefined;
   }
 
-  #liveRecords(keep: (key: string) => boolean): SecretRecord[] {
+  #liveRecords(keep: (key: string) => boolean): SecretValueRecord[] {
     return [...this.#state.rows.values()]
       .filter((row) => isLive(row) && keep(row.key))
       .sort((a, b) => compareKeys(a.key, b.key))
-      .map((row) => secretRecordOf(row as SecretRow & { valueJson: string }));
+      .map((row) => valueRecordOf(row as SecretRow & { valueJson: string }));
   }
 
   /** Removes a secret's row; its last version is remembered, as the tombstone trigger does. */
@@ -300,12 +297,12 @@ export class InMemorySecretStoreRepository implements SecretStoreRepository {
     return resolved(row && secretRecordOf(row));
   }
 
-  getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
+  getSecretsByKeys(keys: readonly string[]): Promise<SecretValueRecord[]> {
     const wanted = new Set(keys);
     return resolved(this.#liveRecords((key) => wanted.has(key)));
   }
 
-  listSecretsByPrefix(prefix: string): Promise<SecretRecord[]> {
+  listSecretsByPrefix(prefix: string): Promise<SecretValueRecord[]> {
     return resolved(this.#liveRecords((key) => key.startsWith(prefix)));
   }
 

@@ -2,15 +2,18 @@ import type { Database, DatabaseInput } from '../database/database';
 import { toDatabaseError } from '../database/driver-errors';
 import { runStatement } from '../database/statement';
 import { toDatabase, type StatementOptions } from '../database/to-database';
-import { describeKey, TransactionUnsupportedError } from '../errors';
+import { listenWithPg } from '../database/notification-listener';
+import { describeKey, SecretStoreConfigError, TransactionUnsupportedError } from '../errors';
 import type {
   IGetSecretMetadataResult,
   IGetSecretResult,
+  IGetSecretsByKeysResult,
   IGetSecretVersionResult,
   IReadAuditRecordsResult,
 } from '../generated/secret_store.queries';
 // Reduced at codegen to their text and parameter order: a call only binds its values.
 import * as statements from '../generated/secret_store.statements';
+import { ChangeFeed } from './change-feed';
 import { prefixUpperBound } from './prefix-upper-bound';
 import type {
   AuditCheckpoint,
@@ -24,14 +27,23 @@ import type {
   SecretMetadataPatch,
   SecretMetadataRecord,
   SecretRecord,
+  SecretValueRecord,
   SecretVersionInfo,
   SecretVersionRecord,
   StoredValue,
   WrittenValue,
 } from './secret-record';
-import type { BulkEntry, MetadataPage, SecretStoreRepository, WriteOptions } from './secret-store-repository';
+import type {
+  BulkEntry,
+  ChangeListener,
+  ChangeSubscription,
+  MetadataPage,
+  SecretStoreRepository,
+  WriteOptions,
+} from './secret-store-repository';
 
-function toRecord(row: IGetSecretResult): SecretRecord {
+/** A row of a read of many: its queries select no times (see SecretValueRecord). */
+function toValueRecord(row: IGetSecretsByKeysResult): SecretValueRecord {
   return {
     key: row.key,
     // The query reads only rows with a value. Were one ever null, '' is not JSON: the store reports it corrupt.
@@ -41,10 +53,12 @@ function toRecord(row: IGetSecretResult): SecretRecord {
     keyId: row.keyId,
     writeId: row.writeId,
     version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
     expiresAt: row.expiresAt,
   };
+}
+
+function toRecord(row: IGetSecretResult): SecretRecord {
+  return { ...toValueRecord(row), createdAt: row.createdAt, updatedAt: row.updatedAt };
 }
 
 function toVersionRecord(row: IGetSecretVersionResult): SecretVersionRecord {
@@ -126,13 +140,32 @@ function entriesDocument(entries: readonly BulkEntry[]): string {
   return `[${parts.join(',')}]`;
 }
 
+export interface PostgresRepositoryOptions extends StatementOptions {
+  /**
+   * Why this repository must not listen, though its handle could: subscribeToChanges throws
+   * SecretStoreConfigError with it (the embedded folder, whose processes share one session).
+   */
+  changesUnavailable?: string;
+}
+
 /** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
 export class PostgresSecretStoreRepository implements SecretStoreRepository {
   private readonly db: Database;
+  #feed: ChangeFeed | undefined;
+  readonly #changesUnavailable: string;
 
-  /** `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`. */
-  constructor(db: DatabaseInput, options: StatementOptions = {}) {
+  /**
+   * `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`.
+   * `options.listen`: where subscribeToChanges listens, for a handle that cannot say (a single Client), or
+   * instead of a pool's own settings (a pool behind PgBouncer in transaction mode, which drops LISTEN).
+   */
+  constructor(db: DatabaseInput, options: PostgresRepositoryOptions = {}) {
     this.db = toDatabase(db, options);
+    const listen = options.listen === undefined ? this.db.listen : listenWithPg(options.listen);
+    this.#changesUnavailable =
+      options.changesUnavailable ??
+      'need a connection of their own to listen on: pass a pg Pool or PGlite, or the `listen` option';
+    this.#feed = options.changesUnavailable === undefined && listen !== undefined ? new ChangeFeed(listen) : undefined;
   }
 
   /** `operation` names the call in an error; it is only built when there is one. */
@@ -152,18 +185,18 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     );
   }
 
-  getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]> {
+  getSecretsByKeys(keys: readonly string[]): Promise<SecretValueRecord[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return this.run(
       () => `Reading ${keys.length} secrets by key`,
       async () => {
         const rows = await runStatement(statements.getSecretsByKeys, { keys: [...keys] }, this.db);
-        return rows.map(toRecord);
+        return rows.map(toValueRecord);
       },
     );
   }
 
-  listSecretsByPrefix(prefix: string): Promise<SecretRecord[]> {
+  listSecretsByPrefix(prefix: string): Promise<SecretValueRecord[]> {
     return this.run(
       () => `Listing secrets with prefix ${describeKey(prefix)}`,
       async () => {
@@ -173,7 +206,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
           upperBound === undefined
             ? await runStatement(statements.listSecretsFrom, { lowerBound: prefix }, this.db)
             : await runStatement(statements.listSecretsInRange, { lowerBound: prefix, upperBound }, this.db);
-        return rows.map(toRecord);
+        return rows.map(toValueRecord);
       },
     );
   }
@@ -568,6 +601,15 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
         return rows.map(({ key, version, writeId, auditedWriteId }) => ({ key, version, writeId, auditedWriteId }));
       },
     );
+  }
+
+  /**
+   * Every committed change, from the notifications of migration 005's triggers, heard on one connection of its
+   * own that all subscriptions share. SecretStoreConfigError when the handle cannot listen.
+   */
+  subscribeToChanges(listener: ChangeListener): ChangeSubscription {
+    if (this.#feed === undefined) throw new SecretStoreConfigError('changes', this.#changesUnavailable);
+    return this.#feed.subscribe(listener);
   }
 
   async transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import type { SecretCodec } from '../encryption/secret-codec';
 import { SecretCorruptError } from '../errors';
-import type { SecretRecord, WrittenValue } from './secret-record';
+import type { SecretValueRecord, WrittenValue } from './secret-record';
 import { parseWithSchema, type SecretSchema } from './schema';
 
 export interface SecretEntry<T> {
@@ -22,7 +22,11 @@ export function plaintextOf(
 }
 
 /** The record's value as `schema` outputs it: synchronous when the schema is. */
-export function decodeRecord<T>(codec: SecretCodec, schema: SecretSchema<T>, record: SecretRecord): T | Promise<T> {
+export function decodeRecord<T>(
+  codec: SecretCodec,
+  schema: SecretSchema<T>,
+  record: SecretValueRecord,
+): T | Promise<T> {
   return parseWithSchema(schema, record.key, plaintextOf(codec, record).value);
 }
 
@@ -34,7 +38,7 @@ export function decodeRecord<T>(codec: SecretCodec, schema: SecretSchema<T>, rec
 export function decodeRecords<T>(
   codec: SecretCodec,
   schema: SecretSchema<T>,
-  records: SecretRecord[],
+  records: SecretValueRecord[],
 ): SecretEntry<T>[] | Promise<SecretEntry<T>[]> {
   const entries = new Array<SecretEntry<T>>(records.length);
   for (let index = 0; index < records.length; index++) {
@@ -49,7 +53,7 @@ export function decodeRecords<T>(
 async function decodeRestAsync<T>(
   codec: SecretCodec,
   schema: SecretSchema<T>,
-  records: SecretRecord[],
+  records: SecretValueRecord[],
   entries: SecretEntry<T>[],
   from: number,
   pending: Promise<T>,

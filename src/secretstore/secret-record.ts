@@ -36,15 +36,22 @@ export interface SecretMetadataPatch {
   maxVersions?: number | null;
 }
 
-/** One stored secret as the repository sees it: the current version's value as JSON text, uninterpreted. */
-export interface SecretRecord extends WrittenValue {
+/**
+ * One stored secret's current value as JSON text, uninterpreted, as reads of many return it: without its
+ * times, which a list does not return and would otherwise parse into two Dates per row.
+ */
+export interface SecretValueRecord extends WrittenValue {
   key: string;
   /** Counts value writes: never reused, across deletes and re-creates. */
   version: number;
-  createdAt: Date;
-  updatedAt: Date;
   /** From its metadata: reads past this date are counted, or refused by a store built with rejectExpired. */
   expiresAt: Date | null;
+}
+
+/** One stored secret as the repository reads it by key: its current value with its times. */
+export interface SecretRecord extends SecretValueRecord {
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 /** A secret's record without its value, with its metadata and whether it is deleted. */

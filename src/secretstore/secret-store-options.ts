@@ -1,6 +1,7 @@
 import type { EncryptionOptions } from '../encryption/secret-codec';
 import type { SecretStoreLogger } from '../logger';
 import type { RetryOptions } from './retry-policy';
+import type { SecretCacheOptions } from './secret-cache';
 import type { SecretStoreTelemetryOptions } from './telemetry';
 
 export interface SecretStoreOptions {
@@ -31,6 +32,12 @@ export interface SecretStoreOptions {
   rejectExpired?: boolean;
   /** Add a `read` record to the audit trail for every read of a value. Default false: changes only. */
   auditReads?: boolean;
+  /**
+   * Serve getSecret, getSecretOrThrow, getSecretsByKeys and getSecrets from memory, kept correct by the
+   * database's change notifications (see the README's cache section). Default: no cache. Needs a repository
+   * that can listen (a pg Pool, PGlite, or `listenDatabase`); a store that audits reads never serves from it.
+   */
+  cache?: SecretCacheOptions;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;

@@ -9,11 +9,45 @@ import type {
   SecretMetadataPatch,
   SecretMetadataRecord,
   SecretRecord,
+  SecretValueRecord,
   SecretVersionInfo,
   SecretVersionRecord,
   StoredValue,
   WrittenValue,
 } from './secret-record';
+
+/**
+ * What a committed change did to a secret: set (a new version), delete (soft), undelete, destroy (its current
+ * value erased, or the secret removed while not deleted), purge (a deleted secret removed), metadata, or
+ * reencrypt (the same version stored anew, as rotation does).
+ */
+export type SecretChangeOperation = 'set' | 'delete' | 'undelete' | 'destroy' | 'purge' | 'metadata' | 'reencrypt';
+
+/** One committed change: never a value. `version` is the secret's version after it (before, when removed). */
+export interface SecretChange {
+  key: string;
+  version: number;
+  operation: SecretChangeOperation;
+}
+
+/** What a subscriber to changes is told. */
+export interface ChangeListener {
+  /** Changes, after their transaction committed. */
+  changes(changes: readonly SecretChange[]): void;
+  /** Changes may be missed from now on (the listening connection was lost, or a notification was unreadable). */
+  lost(error: Error): void;
+  /** Changes are heard from now on: the first time, and after each loss (those in between may have been missed). */
+  live(): void;
+}
+
+export interface ChangeSubscription {
+  /** Whether changes are heard now. */
+  readonly live: boolean;
+  /** Settles once the first attempt to listen has succeeded or failed (it keeps trying after a failure). */
+  readonly ready: Promise<void>;
+  /** Stops the subscription; the last one closes the listening connection. */
+  unsubscribe(): Promise<void>;
+}
 
 /** How a write of a value is made. */
 export interface WriteOptions {
@@ -58,10 +92,10 @@ export interface MetadataPage {
 export interface SecretStoreRepository {
   /** The current value of a secret that is neither deleted nor destroyed. */
   getSecret(key: string): Promise<SecretRecord | undefined>;
-  /** The records of those keys that exist and are neither deleted nor destroyed, ordered by key. */
-  getSecretsByKeys(keys: readonly string[]): Promise<SecretRecord[]>;
+  /** The values of those keys that exist and are neither deleted nor destroyed, ordered by key. */
+  getSecretsByKeys(keys: readonly string[]): Promise<SecretValueRecord[]>;
   /** The same, for every key that starts with `prefix` (taken literally). */
-  listSecretsByPrefix(prefix: string): Promise<SecretRecord[]>;
+  listSecretsByPrefix(prefix: string): Promise<SecretValueRecord[]>;
   /**
    * Writes a new version (see WriteOptions.ifVersion), keeps it, removes versions beyond the secret's
    * maxVersions (else `maxVersions`), and resolves the version written; undefined when the condition does
@@ -159,4 +193,9 @@ export interface SecretStoreRepository {
   ): Promise<{ key: string; version: number; writeId: string | null; auditedWriteId: string | null }[]>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (repository: SecretStoreRepository) => Promise<T>): Promise<T>;
+  /**
+   * Reports every committed change of every secret, made by whichever process, to `listener`. Optional: a
+   * store's cache and watch() need it. Throws SecretStoreConfigError when this repository cannot listen.
+   */
+  subscribeToChanges?(listener: ChangeListener): ChangeSubscription;
 }

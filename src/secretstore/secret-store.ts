@@ -8,6 +8,7 @@ import type { KeyringDescription } from '../encryption/secret-codec';
 import {
   InvalidArgumentError,
   InvalidSecretKeyError,
+  SecretStoreConfigError,
   SecretExpiredError,
   SecretNotFoundError,
   SecretVersionConflictError,
@@ -29,6 +30,7 @@ import {
 import { toSecretJson } from './json-value';
 import type { EncryptionKeyCheck } from './key-fingerprint-check';
 import { assertValidKey, assertValidPrefix } from './key-names';
+import { compareKeys } from './key-order';
 import {
   actorArgument,
   headArgument,
@@ -48,6 +50,7 @@ import { decodeRecord, decodeRecords, plaintextOf, type SecretEntry } from './re
 import { readWithRetry, sendWrite, type LostWrite } from './retry-policy';
 import { rotateEncryptionKeys, type RotationOptions, type RotationResult } from './rotation';
 import { assertSchema, parseWithSchema, type SecretSchema } from './schema';
+import { deepFreeze, isUnreachable, SecretCache, type CachedSecret } from './secret-cache';
 import { toMetadataPatch } from './secret-metadata';
 import type {
   AuditEntry,
@@ -58,12 +61,19 @@ import type {
   SecretMetadataPatch,
   SecretMetadataRecord,
   SecretRecord,
+  SecretValueRecord,
   SecretVersionInfo,
   WrittenValue,
 } from './secret-record';
 import type { SecretStoreOptions } from './secret-store-options';
-import type { BulkEntry, SecretStoreRepository } from './secret-store-repository';
-import { StoreCore } from './store-core';
+import type {
+  BulkEntry,
+  ChangeSubscription,
+  SecretChange,
+  SecretChangeOperation,
+  SecretStoreRepository,
+} from './secret-store-repository';
+import { StoreCore, type TransactionScope } from './store-core';
 import {
   countResults,
   deletedOrNot,
@@ -131,6 +141,66 @@ export interface StoreDescription {
   keyring: KeyringDescription;
   maxValueBytes: number;
   maxDepth: number;
+  /**
+   * The cache, when the store has one: whether it serves (changes are heard), and how many secrets and
+   * listings it holds. Never a key or a value.
+   */
+  cache?: { live: boolean; keys: number; lists: number };
+}
+
+/** What watch() delivers: a committed change (never a value), or word that changes may have been missed. */
+export type SecretChangeEvent =
+  { type: 'change'; key: string; version: number; operation: SecretChangeOperation } | { type: 'resync' };
+
+export interface WatchOptions {
+  /** Only changes of keys that start with this (taken literally). Default: every key. */
+  prefix?: string;
+}
+
+export interface ChangesOptions extends WatchOptions {
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Events an iteration of changes() holds for a consumer that does not keep up; past it they give way to a resync. */
+const MAX_BUFFERED_CHANGES = 10_000;
+
+/** Settles once a store's cache has made its first attempt to hear changes: createSecretStore waits for it. */
+const cacheReadiness = new WeakMap<SecretStore, Promise<void>>();
+
+/** For createSecretStore: resolves once the store's cache, if it has one, has first tried to listen. */
+export function cacheReady(store: SecretStore): Promise<void> {
+  return cacheReadiness.get(store) ?? Promise.resolve();
+}
+
+/** The values of cached secrets as `schema` outputs them: synchronous when the schema is (see decodeRecords). */
+function parsedEntries<T>(
+  schema: SecretSchema<T>,
+  secrets: readonly CachedSecret[],
+): SecretEntry<T>[] | Promise<SecretEntry<T>[]> {
+  const entries = new Array<SecretEntry<T>>(secrets.length);
+  for (let index = 0; index < secrets.length; index++) {
+    const { key, value } = secrets[index];
+    const parsed = parseWithSchema(schema, key, value);
+    if (parsed instanceof Promise) return parseRestAsync(schema, secrets, entries, index, parsed);
+    entries[index] = { key, value: parsed };
+  }
+  return entries;
+}
+
+async function parseRestAsync<T>(
+  schema: SecretSchema<T>,
+  secrets: readonly CachedSecret[],
+  entries: SecretEntry<T>[],
+  from: number,
+  pending: Promise<T>,
+): Promise<SecretEntry<T>[]> {
+  entries[from] = { key: secrets[from].key, value: await pending };
+  for (let index = from + 1; index < secrets.length; index++) {
+    const { key, value } = secrets[index];
+    entries[index] = { key, value: await parseWithSchema(schema, key, value) };
+  }
+  return entries;
 }
 
 /** The largest version a secret can have: the column is a 32-bit integer. */
@@ -163,11 +233,47 @@ function newWriteId(): string {
 export class SecretStore {
   readonly #repository: SecretStoreRepository;
   readonly #core: StoreCore;
+  /** Set when the store has a cache (never on a transaction's store, nor on one that audits reads). */
+  readonly #cache: SecretCache | undefined;
+  #cacheSubscription: ChangeSubscription | undefined;
+  /** The watch() subscriptions open, each with what ends it. */
+  readonly #watches = new Set<() => Promise<void>>();
 
   /** Every setting is validated here: a configuration error is thrown by the constructor, never later. */
   constructor(repository: SecretStoreRepository, options: SecretStoreOptions = {}) {
     this.#repository = repository;
     this.#core = adopting ?? StoreCore.fromOptions(options);
+    const settings = this.#core.cache;
+    // Every read of a store that audits reads is recorded, so none is served from memory.
+    if (settings === undefined || this.#core.lifecycle.auditReads) return;
+    if (typeof repository.subscribeToChanges !== 'function') {
+      throw new SecretStoreConfigError('cache', 'needs a repository that reports changes (subscribeToChanges)');
+    }
+    const cache = new SecretCache(settings);
+    const { telemetry } = this.#core;
+    let warned = false;
+    const subscription = repository.subscribeToChanges({
+      changes: (changes) => cache.changed(changes),
+      lost: (error) => {
+        if (cache.live || !warned) telemetry.changesLost(error);
+        warned = true;
+        cache.lost();
+      },
+      live: () => {
+        if (cache.live) return;
+        cache.resumed();
+        telemetry.changesHeard();
+      },
+    });
+    this.#cache = cache;
+    this.#cacheSubscription = subscription;
+    cacheReadiness.set(
+      this,
+      subscription.ready.then(() => {
+        // A second subscriber of a connection that listens already is not told again.
+        if (subscription.live && !cache.live) cache.resumed();
+      }),
+    );
   }
 
   /** Runs one public operation: instrumented, and refused on a transaction's store once that transaction ended. */
@@ -226,6 +332,41 @@ export class SecretStore {
     };
   }
 
+  /**
+   * Awaits a write of `keys` ('all': keys it cannot name), then tells the cache: the changes `made` reports
+   * when it succeeded, else (failed, its outcome perhaps unknown) that those keys must be read afresh. In a
+   * transaction the keys are noted, and the cache drops them when the transaction ends.
+   */
+  async #afterWriting<T>(
+    keys: readonly string[] | 'all',
+    writing: Promise<T>,
+    made?: (result: T) => SecretChange[],
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await writing;
+    } catch (error) {
+      this.#wrote(keys, undefined);
+      throw error;
+    }
+    this.#wrote(keys, made?.(result));
+    return result;
+  }
+
+  #wrote(keys: readonly string[] | 'all', changes: SecretChange[] | undefined): void {
+    const { scope } = this.#core;
+    if (scope !== undefined) {
+      if (keys === 'all' || scope.touched === 'all') scope.touched = 'all';
+      else for (const key of keys) scope.touched.add(key);
+      return;
+    }
+    const cache = this.#cache;
+    if (cache === undefined) return;
+    if (changes !== undefined) cache.changed(changes);
+    else if (keys === 'all') cache.clear();
+    else cache.forget(keys);
+  }
+
   /** A new audit record of this store's, signed under the active key (a plain hash without a keyring). */
   #audit(operation: AuditOperation, key: string | null, writeId: string | null, actor: string | undefined): AuditEntry {
     return auditEntry(this.#core.codec.auditMac, operation, key, writeId, actorOf(actor));
@@ -244,15 +385,8 @@ export class SecretStore {
     return { ...this.#core.codec.encode(key, json, writeId), writeId };
   }
 
-  /**
-   * What every read of values does after reading: counts (or, with rejectExpired, refuses) secrets past their
-   * expiresAt, and records the read in the audit trail when the store audits reads.
-   */
-  async #afterRead(
-    operation: SecretStoreOperation,
-    records: readonly { key: string; version: number; expiresAt?: Date | null }[],
-    audited: { key: string | null; keys: readonly string[] },
-  ): Promise<void> {
+  /** Counts (or, with rejectExpired, refuses) secrets past their expiresAt. */
+  #checkExpiry(operation: SecretStoreOperation, records: readonly { key: string; expiresAt?: Date | null }[]): void {
     const { lifecycle, telemetry } = this.#core;
     const now = Date.now();
     const expired = records.filter(({ expiresAt }) => expiresAt != null && expiresAt.getTime() <= now);
@@ -260,6 +394,19 @@ export class SecretStore {
       telemetry.expiredRead(operation, expired.length, lifecycle.rejectExpired);
       if (lifecycle.rejectExpired) throw new SecretExpiredError(expired[0].key, expired[0].expiresAt as Date);
     }
+  }
+
+  /**
+   * What every read of values does after reading: checks expiry, and records the read in the audit trail when
+   * the store audits reads.
+   */
+  async #afterRead(
+    operation: SecretStoreOperation,
+    records: readonly { key: string; version: number; expiresAt?: Date | null }[],
+    audited: { key: string | null; keys: readonly string[] },
+  ): Promise<void> {
+    const { lifecycle } = this.#core;
+    this.#checkExpiry(operation, records);
     if (lifecycle.auditReads) {
       const entry = this.#audit('read', audited.key, null, undefined);
       await this.#repository.appendAuditRecord(
@@ -279,11 +426,186 @@ export class SecretStore {
     return record;
   }
 
+  /** A record as the cache holds it: decrypted, parsed and frozen, once. */
+  #toCached(record: SecretValueRecord): CachedSecret {
+    const { key, version, expiresAt } = record;
+    return { key, value: deepFreeze(plaintextOf(this.#core.codec, record).value), version, expiresAt };
+  }
+
+  /**
+   * One key's secret through the cache: served when cached, else read and stored (unless a change raced the
+   * read). When the database cannot be reached, within staleIfErrorMillis, what the cache held.
+   */
+  async #cachedSecret(
+    cache: SecretCache,
+    operation: SecretStoreOperation,
+    schema: unknown,
+    key: unknown,
+  ): Promise<CachedSecret | undefined> {
+    assertSchema(schema);
+    assertValidKey(key);
+    const { telemetry } = this.#core;
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      telemetry.cacheLookups(operation, 'hit');
+      if (hit.secret?.expiresAt) this.#checkExpiry(operation, [hit.secret]);
+      return hit.secret;
+    }
+    telemetry.cacheLookups(operation, 'miss');
+    const ticket = cache.ticket();
+    let record: SecretRecord | undefined;
+    try {
+      record = await this.#read(() => this.#repository.getSecret(key));
+    } catch (error) {
+      const stale = isUnreachable(error) ? cache.staleKey(key) : undefined;
+      if (stale === undefined) throw error;
+      telemetry.cacheLookups(operation, 'stale');
+      if (stale.secret) this.#checkExpiry(operation, [stale.secret]);
+      return stale.secret;
+    }
+    const secret = record && this.#toCached(record);
+    cache.store(key, secret, ticket);
+    if (secret) this.#checkExpiry(operation, [secret]);
+    return secret;
+  }
+
+  /** The secrets of those keys through the cache, ordered by key: only the keys it does not hold are read. */
+  async #cachedSecrets(
+    cache: SecretCache,
+    operation: SecretStoreOperation,
+    keys: readonly string[],
+  ): Promise<CachedSecret[]> {
+    const { telemetry } = this.#core;
+    const found: CachedSecret[] = [];
+    const misses: string[] = [];
+    for (const key of keys) {
+      const hit = cache.get(key);
+      if (hit === undefined) misses.push(key);
+      else if (hit.secret !== undefined) found.push(hit.secret);
+    }
+    telemetry.cacheLookups(operation, 'hit', keys.length - misses.length);
+    telemetry.cacheLookups(operation, 'miss', misses.length);
+    if (misses.length > 0) {
+      const ticket = cache.ticket();
+      let records: SecretValueRecord[];
+      try {
+        records = await this.#read(() => this.#repository.getSecretsByKeys(misses));
+      } catch (error) {
+        const stale = isUnreachable(error) ? misses.map((key) => cache.staleKey(key)) : [undefined];
+        if (stale.some((entry) => entry === undefined)) throw error;
+        telemetry.cacheLookups(operation, 'stale', stale.length);
+        records = [];
+        for (const entry of stale) if (entry?.secret) found.push(entry.secret);
+      }
+      const byKey = new Map(records.map((record) => [record.key, record]));
+      for (const key of records.length > 0 || found.length === 0 ? misses : []) {
+        const record = byKey.get(key);
+        const secret = record && this.#toCached(record);
+        cache.store(key, secret, ticket);
+        if (secret) found.push(secret);
+      }
+    }
+    found.sort((a, b) => compareKeys(a.key, b.key));
+    this.#checkExpiry(operation, found);
+    return found;
+  }
+
+  /** A prefix's secrets through the cache, ordered by key. */
+  async #cachedList(cache: SecretCache, operation: SecretStoreOperation, prefix: string): Promise<CachedSecret[]> {
+    const { telemetry } = this.#core;
+    const listed = cache.getList(prefix);
+    if (listed !== undefined) {
+      telemetry.cacheLookups(operation, 'hit');
+      this.#checkExpiry(operation, listed);
+      return listed;
+    }
+    telemetry.cacheLookups(operation, 'miss');
+    const ticket = cache.ticket();
+    let secrets: CachedSecret[];
+    try {
+      const records = await this.#read(() => this.#repository.listSecretsByPrefix(prefix));
+      secrets = records.map((record) => this.#toCached(record));
+      cache.storeList(prefix, secrets, ticket);
+    } catch (error) {
+      const stale = isUnreachable(error) ? cache.staleList(prefix) : undefined;
+      if (stale === undefined) throw error;
+      telemetry.cacheLookups(operation, 'stale');
+      secrets = stale;
+    }
+    this.#checkExpiry(operation, secrets);
+    return secrets;
+  }
+
+  /**
+   * The answer of a read the cache holds, without a turn of the event loop: undefined when it does not hold it
+   * (then the read takes the full path, which validates its arguments; what the cache holds was validated).
+   */
+  #fromCache<T>(
+    operation: SecretStoreOperation,
+    lookup: (cache: SecretCache) => { secrets: readonly CachedSecret[]; lookups?: number } | undefined,
+    answer: (secrets: readonly CachedSecret[]) => T | Promise<T>,
+    summarize?: ResultSummary<T>,
+  ): Promise<T> | undefined {
+    const cache = this.#cache;
+    if (cache === undefined) return undefined;
+    const held = lookup(cache);
+    if (held === undefined) return undefined;
+    return this.#core.telemetry.instrumentCacheHit(
+      operation,
+      () => {
+        this.#checkExpiry(operation, held.secrets);
+        return answer(held.secrets);
+      },
+      summarize,
+      held.lookups,
+    );
+  }
+
+  /** Every key's cached secret, in key order, when the cache holds every one of them (a miss it remembers included). */
+  static #heldKeys(
+    cache: SecretCache,
+    keys: readonly string[],
+  ): { secrets: readonly CachedSecret[]; lookups: number } | undefined {
+    const secrets: CachedSecret[] = [];
+    const seen = new Set<string>();
+    for (const key of keys) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = typeof key === 'string' ? cache.get(key) : undefined;
+      if (entry === undefined) return undefined;
+      if (entry.secret !== undefined) secrets.push(entry.secret);
+    }
+    if (secrets.length > 1) secrets.sort((a, b) => compareKeys(a.key, b.key));
+    return { secrets, lookups: seen.size };
+  }
+
+  /** A key's cached lookup as a list: empty for a miss the cache remembers. */
+  static #heldKey(cache: SecretCache, key: string): { secrets: readonly CachedSecret[] } | undefined {
+    const entry = typeof key === 'string' ? cache.get(key) : undefined;
+    if (entry === undefined) return undefined;
+    return { secrets: entry.secret === undefined ? [] : [entry.secret] };
+  }
+
   /** The secret's value parsed by `schema`, or undefined when the key does not exist or is deleted. */
   getSecret<T>(schema: SecretSchema<T>, key: string): Promise<T | undefined> {
+    const held = this.#fromCache(
+      'getSecret',
+      (cache) => SecretStore.#heldKey(cache, key),
+      ([secret]): T | Promise<T> | undefined => {
+        assertSchema(schema);
+        return secret === undefined ? undefined : parseWithSchema(schema, key, secret.value);
+      },
+      foundOrNot,
+    );
+    if (held !== undefined) return held;
     return this.#operation(
       'getSecret',
       async () => {
+        const cache = this.#cache;
+        if (cache !== undefined) {
+          const secret = await this.#cachedSecret(cache, 'getSecret', schema, key);
+          return secret === undefined ? undefined : parseWithSchema(schema, key, secret.value);
+        }
         const record = await this.#readRecord('getSecret', schema, key);
         return record === undefined ? undefined : decodeRecord(this.#core.codec, schema, record);
       },
@@ -293,7 +615,23 @@ export class SecretStore {
 
   /** Like getSecret, but a missing key throws SecretNotFoundError. */
   getSecretOrThrow<T>(schema: SecretSchema<T>, key: string): Promise<T> {
+    const held = this.#fromCache(
+      'getSecretOrThrow',
+      (cache) => SecretStore.#heldKey(cache, key),
+      ([secret]) => {
+        assertSchema(schema);
+        if (secret === undefined) throw new SecretNotFoundError(key);
+        return parseWithSchema(schema, key, secret.value);
+      },
+    );
+    if (held !== undefined) return held;
     return this.#operation('getSecretOrThrow', async () => {
+      const cache = this.#cache;
+      if (cache !== undefined) {
+        const secret = await this.#cachedSecret(cache, 'getSecretOrThrow', schema, key);
+        if (secret === undefined) throw new SecretNotFoundError(key);
+        return parseWithSchema(schema, key, secret.value);
+      }
       const record = await this.#readRecord('getSecretOrThrow', schema, key);
       if (record === undefined) throw new SecretNotFoundError(key);
       return decodeRecord(this.#core.codec, schema, record);
@@ -337,10 +675,14 @@ export class SecretStore {
   ): Promise<{ version: number }> {
     const audit = this.#audit(operation, key, value.writeId, actor);
     const options = { ifVersion, metadata, maxVersions: this.#core.lifecycle.maxVersions, operation, audit };
-    const written = await this.#write('Writing secret', key, () => this.#repository.writeSecret(key, value, options), {
-      landed: this.#landedBy([audit], ([record]) => ({ version: record.versions[0] })),
-      resendAfterLoss: ifVersion === undefined,
-    });
+    const written = await this.#afterWriting(
+      [key],
+      this.#write('Writing secret', key, () => this.#repository.writeSecret(key, value, options), {
+        landed: this.#landedBy([audit], ([record]) => ({ version: record.versions[0] })),
+        resendAfterLoss: ifVersion === undefined,
+      }),
+      (result) => (result === undefined ? [] : [{ key, version: result.version, operation: 'set' }]),
+    );
     if (written) return written;
     const current = await this.#readMetadata(() => this.#repository.getSecretMetadata(key));
     const currentVersion = current === undefined || current.deletedAt !== null ? 0 : current.version;
@@ -373,17 +715,21 @@ export class SecretStore {
             .map(({ key, versions }) => ({ key: key as string, version: versions[0] }))
             .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         // One statement, all or none: if the lost attempt landed, every record is there.
-        return this.#write(
-          `Writing ${encoded.length} secrets`,
-          undefined,
-          () => this.#repository.upsertSecrets(encoded, this.#core.lifecycle.maxVersions),
-          {
-            landed: this.#landedBy(
-              encoded.map(({ audit }) => audit),
-              landed,
-            ),
-            resendAfterLoss: true,
-          },
+        return this.#afterWriting(
+          encoded.map(({ key }) => key),
+          this.#write(
+            `Writing ${encoded.length} secrets`,
+            undefined,
+            () => this.#repository.upsertSecrets(encoded, this.#core.lifecycle.maxVersions),
+            {
+              landed: this.#landedBy(
+                encoded.map(({ audit }) => audit),
+                landed,
+              ),
+              resendAfterLoss: true,
+            },
+          ),
+          (versions) => versions.map(({ key, version }) => ({ key, version, operation: 'set' as const })),
         );
       },
       countResults,
@@ -415,10 +761,13 @@ export class SecretStore {
         assertValidKey(key);
         const audit = this.#audit('delete', key, null, actorArgument(optionsObject('options', options).actor));
         // Sent again after a lost acknowledgement, a delete could not say whether it deleted: never resent.
-        return this.#write('Deleting secret', key, () => this.#repository.deleteSecret(key, audit), {
-          landed: this.#landedBy([audit], () => true),
-          resendAfterLoss: false,
-        });
+        return this.#afterWriting(
+          [key],
+          this.#write('Deleting secret', key, () => this.#repository.deleteSecret(key, audit), {
+            landed: this.#landedBy([audit], () => true),
+            resendAfterLoss: false,
+          }),
+        );
       },
       deletedOrNot,
     );
@@ -431,10 +780,13 @@ export class SecretStore {
       async () => {
         assertValidKey(key);
         const audit = this.#audit('undelete', key, null, actorArgument(optionsObject('options', options).actor));
-        return this.#write('Undeleting secret', key, () => this.#repository.undeleteSecret(key, audit), {
-          landed: this.#landedBy([audit], () => true),
-          resendAfterLoss: false,
-        });
+        return this.#afterWriting(
+          [key],
+          this.#write('Undeleting secret', key, () => this.#repository.undeleteSecret(key, audit), {
+            landed: this.#landedBy([audit], () => true),
+            resendAfterLoss: false,
+          }),
+        );
       },
       deletedOrNot,
     );
@@ -451,11 +803,12 @@ export class SecretStore {
       const { versions, actor } = optionsObject('options', options);
       const chosen = versionsArgument(versions);
       const audit = this.#audit('destroy', key, null, actorArgument(actor));
-      const destroyed = await this.#write(
-        'Destroying secret',
-        key,
-        () => this.#repository.destroySecretVersions(key, chosen, audit),
-        { landed: this.#landedBy([audit], ([record]) => record.versions), resendAfterLoss: false },
+      const destroyed = await this.#afterWriting(
+        [key],
+        this.#write('Destroying secret', key, () => this.#repository.destroySecretVersions(key, chosen, audit), {
+          landed: this.#landedBy([audit], ([record]) => record.versions),
+          resendAfterLoss: false,
+        }),
       );
       return { destroyed };
     });
@@ -468,11 +821,14 @@ export class SecretStore {
       // The server keeps microseconds: one millisecond more keeps a delete made this very millisecond in range.
       const deletedBefore = new Date(Date.now() - windowArgument('olderThan', olderThan) + 1);
       const audit = this.#audit('purge', null, null, actorArgument(actor));
-      const purged = await this.#write(
-        'Purging deleted secrets',
-        undefined,
-        () => this.#repository.purgeDeletedSecrets(deletedBefore, audit),
-        { landed: this.#landedBy([audit], ([record]) => record.keys), resendAfterLoss: false },
+      const purged = await this.#afterWriting(
+        'all',
+        this.#write(
+          'Purging deleted secrets',
+          undefined,
+          () => this.#repository.purgeDeletedSecrets(deletedBefore, audit),
+          { landed: this.#landedBy([audit], ([record]) => record.keys), resendAfterLoss: false },
+        ),
       );
       return { purged };
     });
@@ -480,11 +836,26 @@ export class SecretStore {
 
   /** Every secret whose key starts with `keyPrefix` (literally: % and _ are plain characters), ordered by key. */
   getSecrets<T>(schema: SecretSchema<T>, keyPrefix: string): Promise<SecretEntry<T>[]> {
+    const held = this.#fromCache(
+      'getSecrets',
+      (cache) => {
+        const secrets = typeof keyPrefix === 'string' ? cache.getList(keyPrefix) : undefined;
+        return secrets && { secrets };
+      },
+      (secrets) => {
+        assertSchema(schema);
+        return parsedEntries(schema, secrets);
+      },
+      countResults,
+    );
+    if (held !== undefined) return held;
     return this.#operation(
       'getSecrets',
       async () => {
         assertSchema(schema);
         assertValidPrefix(keyPrefix);
+        const cache = this.#cache;
+        if (cache !== undefined) return parsedEntries(schema, await this.#cachedList(cache, 'getSecrets', keyPrefix));
         const records = await this.#read(() => this.#repository.listSecretsByPrefix(keyPrefix));
         await this.#afterRead('getSecrets', records, { key: null, keys: records.map(({ key }) => key) });
         return decodeRecords(this.#core.codec, schema, records);
@@ -541,14 +912,17 @@ export class SecretStore {
       const { ifVersion, actor } = optionsObject('options', options);
       const expected = ifVersionArgument(ifVersion);
       const audit = this.#audit('update-metadata', key, null, actorArgument(actor));
-      const updated = await this.#write(
-        'Updating secret metadata',
-        key,
-        () => this.#repository.updateSecretMetadata(key, checked, expected, audit),
-        {
-          landed: this.#landedBy([audit], () => this.#repository.getSecretMetadata(key)),
-          resendAfterLoss: expected === undefined,
-        },
+      const updated = await this.#afterWriting(
+        [key],
+        this.#write(
+          'Updating secret metadata',
+          key,
+          () => this.#repository.updateSecretMetadata(key, checked, expected, audit),
+          {
+            landed: this.#landedBy([audit], () => this.#repository.getSecretMetadata(key)),
+            resendAfterLoss: expected === undefined,
+          },
+        ),
       );
       if (updated) return updated;
       const current = await this.#readMetadata(() => this.#repository.getSecretMetadata(key));
@@ -654,6 +1028,16 @@ export class SecretStore {
 
   /** The secrets of those keys that exist and are not deleted, ordered by key; duplicates count once. */
   getSecretsByKeys<T>(schema: SecretSchema<T>, keys: readonly string[]): Promise<SecretEntry<T>[]> {
+    const held = this.#fromCache(
+      'getSecretsByKeys',
+      (cache) => (Array.isArray(keys) && keys.length > 0 ? SecretStore.#heldKeys(cache, keys) : undefined),
+      (secrets) => {
+        assertSchema(schema);
+        return parsedEntries(schema, secrets);
+      },
+      countResults,
+    );
+    if (held !== undefined) return held;
     return this.#operation(
       'getSecretsByKeys',
       async () => {
@@ -662,6 +1046,10 @@ export class SecretStore {
         keys.forEach((key) => assertValidKey(key));
         const unique = [...new Set(keys)];
         if (unique.length === 0) return [];
+        const cache = this.#cache;
+        if (cache !== undefined) {
+          return parsedEntries(schema, await this.#cachedSecrets(cache, 'getSecretsByKeys', unique));
+        }
         const records = await this.#read(() => this.#repository.getSecretsByKeys(unique));
         await this.#afterRead('getSecretsByKeys', records, { key: null, keys: records.map(({ key }) => key) });
         return decodeRecords(this.#core.codec, schema, records);
@@ -745,7 +1133,7 @@ export class SecretStore {
    */
   transaction<T>(work: (store: SecretStore) => Promise<T>): Promise<T> {
     return this.#operation('transaction', async (transactionContext) => {
-      const scope = { open: true };
+      const scope: TransactionScope = { open: true, touched: new Set() };
       const telemetry = this.#core.telemetry.inTransaction(transactionContext);
       try {
         return await this.#repository.transaction((repository) =>
@@ -754,6 +1142,9 @@ export class SecretStore {
       } finally {
         // A store kept past its transaction would otherwise write outside it, or inside someone else's.
         scope.open = false;
+        // Committed or not (a lost COMMIT may have landed), what it wrote is read afresh.
+        if (scope.touched === 'all') this.#cache?.clear();
+        else if (scope.touched.size > 0) this.#cache?.forget([...scope.touched]);
       }
     });
   }
@@ -773,10 +1164,116 @@ export class SecretStore {
     );
   }
 
+  /**
+   * Calls `listener` with every committed change of a secret (whose key starts with `prefix`), made by
+   * whichever process: `{ type: 'change', key, version, operation }`, after commit, never a value. When changes
+   * may have been missed (the listening connection was lost and is back), `{ type: 'resync' }`: read afresh
+   * what you depend on. Resolves, once listening was first attempted, to a function that stops the feed.
+   * Needs a repository that can listen, as the cache does; the store's close() stops every feed.
+   */
+  async watch(options: WatchOptions, listener: (event: SecretChangeEvent) => void): Promise<() => Promise<void>> {
+    if (this.#core.closed) throw new TransactionClosedError('watch');
+    const { prefix = '' } = optionsObject('options', options);
+    assertValidPrefix(prefix);
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', 'must be a function');
+    if (this.#core.inTransaction) throw new InvalidArgumentError('watch', "is not available on a transaction's store");
+    if (typeof this.#repository.subscribeToChanges !== 'function') {
+      throw new SecretStoreConfigError('watch', 'needs a repository that reports changes (subscribeToChanges)');
+    }
+    const { telemetry } = this.#core;
+    const deliver = (event: SecretChangeEvent) => {
+      try {
+        listener(event);
+      } catch (error) {
+        telemetry.watchListenerFailed(error);
+      }
+    };
+    let missed = false;
+    const subscription = this.#repository.subscribeToChanges({
+      changes: (changes) => {
+        for (const { key, version, operation } of changes) {
+          if (key.startsWith(prefix)) deliver({ type: 'change', key, version, operation });
+        }
+      },
+      lost: (error) => {
+        // Said once per loss; a store with a cache says it already.
+        if (!missed && this.#cache === undefined) telemetry.changesLost(error);
+        missed = true;
+      },
+      live: () => {
+        if (!missed) return;
+        missed = false;
+        deliver({ type: 'resync' });
+      },
+    });
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      this.#watches.delete(stop);
+      return (stopped ??= subscription.unsubscribe());
+    };
+    this.#watches.add(stop);
+    await subscription.ready;
+    return stop;
+  }
+
+  /**
+   * watch() as an async iterator: `for await (const event of store.changes({ prefix }))`. Events wait in a
+   * buffer for a consumer that does not keep up; past 10,000 they are dropped for one resync. Ends when the
+   * loop breaks, `signal` aborts, or the store closes.
+   */
+  async *changes(options: ChangesOptions = {}): AsyncGenerator<SecretChangeEvent, void, undefined> {
+    const { signal, ...watchOptions } = optionsObject('options', options);
+    if (signal?.aborted) return;
+    const buffered: SecretChangeEvent[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const end = () => {
+      ended = true;
+      wake?.();
+    };
+    const stop = await this.watch(watchOptions, (event) => {
+      if (buffered.length >= MAX_BUFFERED_CHANGES) buffered.splice(0, buffered.length, { type: 'resync' });
+      else buffered.push(event);
+      wake?.();
+    });
+    const stopAndEnd = async () => {
+      end();
+      await stop();
+    };
+    // The store's close() ends the iteration too.
+    this.#watches.delete(stop);
+    this.#watches.add(stopAndEnd);
+    signal?.addEventListener('abort', end, { once: true });
+    try {
+      while (!ended) {
+        const event = buffered.shift();
+        if (event !== undefined) {
+          yield event;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener('abort', end);
+      this.#watches.delete(stopAndEnd);
+      await stop();
+    }
+  }
+
   /** Where the store keeps its secrets and what it encrypts with: never key material. */
   describe(): StoreDescription {
     const { codec, limits, location } = this.#core;
-    return { location, keyring: codec.describe(), maxValueBytes: limits.maxValueBytes, maxDepth: limits.maxDepth };
+    const description: StoreDescription = {
+      location,
+      keyring: codec.describe(),
+      maxValueBytes: limits.maxValueBytes,
+      maxDepth: limits.maxDepth,
+    };
+    if (this.#cache !== undefined) description.cache = this.#cache.describe();
+    return description;
   }
 
   /** The keyring (ids only) and limits, flat, as logs print them. */
@@ -792,8 +1289,14 @@ export class SecretStore {
   }
 
   /** Releases what createSecretStore opened for this store (its pool, the embedded database); never a handle it was given. */
-  close(): Promise<void> {
-    return this.#core.releaseOwned();
+  async close(): Promise<void> {
+    const subscription = this.#cacheSubscription;
+    this.#cacheSubscription = undefined;
+    const watches = [...this.#watches];
+    this.#watches.clear();
+    await Promise.all([subscription?.unsubscribe(), ...watches.map((end) => end())]);
+    this.#cache?.clear();
+    await this.#core.releaseOwned();
   }
 }
 

@@ -4,6 +4,7 @@ import { positiveInteger } from '../whole-number';
 import type { JsonValueLimits } from './json-value';
 import { KeyFingerprintCheck } from './key-fingerprint-check';
 import { NO_RETRY, retryPolicy, type RetryPolicy } from './retry-policy';
+import { cacheSettings, type SecretCacheOptions } from './secret-cache';
 import { SecretStoreConfigError } from '../errors';
 import {
   DEFAULT_MAX_DEPTH,
@@ -27,9 +28,11 @@ function booleanSetting(setting: string, value: boolean | undefined): boolean {
   return value;
 }
 
-/** Shared by the stores of one transaction: whether that transaction is still running. */
+/** Shared by the stores of one transaction: whether that transaction is still running, and what it changed. */
 export interface TransactionScope {
   open: boolean;
+  /** Keys the transaction wrote, or 'all' when it wrote keys it does not know (a purge): the cache drops them after. */
+  touched: Set<string> | 'all';
 }
 
 /** What createSecretStore opened for a store: it releases it on close, and says where it is. */
@@ -55,6 +58,8 @@ export class StoreCore {
     private release: (() => Promise<void>) | undefined,
     /** Set on a transaction's store only. */
     readonly scope: TransactionScope | undefined,
+    /** The cache's settings; never set on a transaction's store, which reads and writes past it. */
+    readonly cache: Required<SecretCacheOptions> | undefined,
   ) {}
 
   /** Validates `options` once, at construction: every configuration error is thrown here. */
@@ -84,12 +89,24 @@ export class StoreCore {
       owned?.location,
       owned?.release,
       undefined,
+      cacheSettings(options.cache),
     );
   }
 
   forTransaction(telemetry: StoreTelemetry, scope: TransactionScope): StoreCore {
     const { codec, limits, lifecycle, keyCheck, location } = this;
-    return new StoreCore(codec, limits, lifecycle, telemetry, NO_RETRY, keyCheck, location, undefined, scope);
+    return new StoreCore(
+      codec,
+      limits,
+      lifecycle,
+      telemetry,
+      NO_RETRY,
+      keyCheck,
+      location,
+      undefined,
+      scope,
+      undefined,
+    );
   }
 
   get inTransaction(): boolean {

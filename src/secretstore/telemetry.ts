@@ -68,6 +68,8 @@ export const INSTRUMENTATION_VERSION = '0.1.0';
 
 const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
 const EXPIRED_READS_METRIC = 'secretstore.expired_reads';
+const CACHE_LOOKUPS_METRIC = 'secretstore.cache.lookups';
+const ATTR_CACHE_RESULT = 'secretstore.cache.result';
 const ATTR_OPERATION = 'secretstore.operation';
 const ATTR_OUTCOME = 'secretstore.outcome';
 /** The SecretStoreError `code`, or `_OTHER` for an error the store did not raise (OpenTelemetry's `error.type`). */
@@ -114,7 +116,10 @@ interface OperationDescriptor {
   spanName: string;
   spanOptions: SpanOptions;
   metricAttributes: Record<ResolvedOutcome, Attributes>;
+  cacheAttributes: Record<CacheLookupResult, Attributes>;
 }
+
+type CacheLookupResult = 'hit' | 'miss' | 'stale';
 
 const descriptors = Object.fromEntries(
   OPERATIONS.map((operation): [SecretStoreOperation, OperationDescriptor] => [
@@ -127,6 +132,11 @@ const descriptors = Object.fromEntries(
         ok: { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: 'ok' },
         not_found: { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: 'not_found' },
       },
+      cacheAttributes: {
+        hit: { [ATTR_OPERATION]: operation, [ATTR_CACHE_RESULT]: 'hit' },
+        miss: { [ATTR_OPERATION]: operation, [ATTR_CACHE_RESULT]: 'miss' },
+        stale: { [ATTR_OPERATION]: operation, [ATTR_CACHE_RESULT]: 'stale' },
+      },
     },
   ]),
 ) as Record<SecretStoreOperation, OperationDescriptor>;
@@ -134,11 +144,11 @@ const descriptors = Object.fromEntries(
 /** The store's instruments, re-created when the global meter provider changes (the metrics API has no proxy). */
 class StoreMetrics {
   private provider: MeterProvider | undefined;
-  private instruments: { durations: Histogram; expiredReads: Counter } | undefined;
+  private instruments: { durations: Histogram; expiredReads: Counter; cacheLookups: Counter } | undefined;
 
   constructor(private readonly injected: MeterProvider | undefined) {}
 
-  private current(): { durations: Histogram; expiredReads: Counter } {
+  private current(): { durations: Histogram; expiredReads: Counter; cacheLookups: Counter } {
     const provider = this.injected ?? metrics.getMeterProvider();
     if (provider !== this.provider || this.instruments === undefined) {
       this.provider = provider;
@@ -153,6 +163,11 @@ class StoreMetrics {
           description: 'Secrets read after their expiresAt',
           unit: '{secret}',
         }),
+        cacheLookups: meter.createCounter(CACHE_LOOKUPS_METRIC, {
+          description:
+            'Keys and listings looked up in the cache: hit, miss, or stale (served while the database could not be reached)',
+          unit: '{lookup}',
+        }),
       };
     }
     return this.instruments;
@@ -164,6 +179,10 @@ class StoreMetrics {
 
   countExpiredReads(count: number, attributes: Attributes): void {
     this.current().expiredReads.add(count, attributes);
+  }
+
+  countCacheLookups(count: number, attributes: Attributes): void {
+    this.current().cacheLookups.add(count, attributes);
   }
 }
 
@@ -226,11 +245,88 @@ export class StoreTelemetry {
   }
 
   /**
+   * Runs an operation the cache answers as one operation too: its span (marked as a cache hit), duration and
+   * debug line, without making its span the active context (nothing it runs starts spans of its own) or a
+   * turn of the event loop when `work` is synchronous.
+   */
+  instrumentCacheHit<T>(
+    operation: SecretStoreOperation,
+    work: () => T | Promise<T>,
+    summarize?: ResultSummary<T>,
+    lookups = 1,
+  ): Promise<T> {
+    const descriptor = descriptors[operation];
+    const started = performance.now();
+    const span = this.tracer.startSpan(descriptor.spanName, descriptor.spanOptions, this.parentContext());
+    span.setAttribute(ATTR_CACHE_RESULT, 'hit');
+    this.metrics.countCacheLookups(lookups, descriptor.cacheAttributes.hit);
+    let result: T | Promise<T>;
+    try {
+      result = work();
+    } catch (error) {
+      this.fail(descriptor, started, span, error);
+      // Thrown in the executor, it rejects the promise.
+      return new Promise<T>(() => {
+        throw error;
+      });
+    }
+    if (!(result instanceof Promise))
+      return Promise.resolve(this.succeed(descriptor, started, span, result, summarize));
+    return result.then(
+      (value) => this.succeed(descriptor, started, span, value, summarize),
+      (error: unknown) => {
+        this.fail(descriptor, started, span, error);
+        throw error;
+      },
+    );
+  }
+
+  private succeed<T>(
+    descriptor: OperationDescriptor,
+    started: number,
+    span: Span,
+    result: T,
+    summarize: ResultSummary<T> | undefined,
+  ): T {
+    const outcome = summarize ? summarize(result, span) : 'ok';
+    span.setAttribute(ATTR_OUTCOME, outcome);
+    span.end();
+    this.finish(descriptor, started, outcome, descriptor.metricAttributes[outcome], undefined);
+    return result;
+  }
+
+  /**
    * Counts reads of secrets past their expiresAt, served or refused (rejectExpired): a metric, not a log line,
    * since a service that reads an expired secret reads it on every request.
    */
   expiredRead(operation: SecretStoreOperation, count: number, refused: boolean): void {
     this.metrics.countExpiredReads(count, { [ATTR_OPERATION]: operation, [ATTR_OUTCOME]: refused ? 'error' : 'ok' });
+  }
+
+  /** Counts cache lookups of an operation by what they found. */
+  cacheLookups(operation: SecretStoreOperation, result: CacheLookupResult, count = 1): void {
+    if (count > 0) this.metrics.countCacheLookups(count, descriptors[operation].cacheAttributes[result]);
+  }
+
+  /** Warns that changes are no longer heard: the cache is bypassed (and watchers will get a resync) until they are. */
+  changesLost(error: Error): void {
+    this.logger?.warn?.(
+      { event: 'changes-lost', reason: error.message },
+      'secretstore stopped hearing changes: a cache is bypassed, and watchers get a resync, once they are heard again',
+    );
+  }
+
+  /** Tells that changes are heard (again). */
+  changesHeard(): void {
+    this.logger?.info?.({ event: 'changes-heard' }, 'secretstore hears changes');
+  }
+
+  /** Warns of a watch listener that threw: the feed goes on. */
+  watchListenerFailed(error: unknown): void {
+    this.logger?.warn?.(
+      { event: 'watch-listener-failed', error: error instanceof Error ? error.name : typeof error },
+      'secretstore.watch listener threw; the change feed goes on',
+    );
   }
 
   /** Warns of a row rotation leaves as it is (it cannot be read, or stayed locked): its key (keys are not secret) and code. */
