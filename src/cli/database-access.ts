@@ -69,13 +69,20 @@ export class DatabaseAccess {
     return chooseDatabase(this.databaseUrl, this.options.dataDir, this.env);
   }
 
-  private openStore(createIfMissing: boolean): Promise<SecretStore> {
+  /** Where the global options and the environment point, as `status` shows it; opens nothing. */
+  location(): StoreLocation {
+    return describeTarget(this.target());
+  }
+
+  private openStore(createIfMissing: boolean, keyless = false): Promise<SecretStore> {
     return createSecretStore({
       db: this.databaseUrl,
       dataDir: this.options.dataDir,
       env: this.env,
       logger: this.logger,
       createIfMissing,
+      // A store that reads no value needs no keyring; without one it can decrypt nothing, and must write nothing.
+      encryption: keyless ? 'none' : undefined,
       // The flag can only turn them off; without it SECRETSTORE_PREPARED_STATEMENTS decides.
       preparedStatements: this.options.preparedStatements === false ? false : undefined,
     });
@@ -102,6 +109,14 @@ export class DatabaseAccess {
       throw error;
     }
     return this.run(store, work);
+  }
+
+  /**
+   * Runs `work` with a store opened without a keyring, for commands that read no value and write nothing
+   * (watch): SECRETSTORE_ENCRYPTION_KEYS is neither needed nor read. It creates no embedded store.
+   */
+  async withKeylessStore<T>(work: (store: SecretStore, location: StoreLocation) => Promise<T>): Promise<T> {
+    return this.run(await this.openStore(false, true), work);
   }
 
   private async run<T>(

@@ -7,6 +7,8 @@ import { ExitCode, exitCodeFor, UNEXPECTED_ERROR } from './exit-codes';
 /** Where the CLI writes: process.stdout and process.stderr, or a test's buffers. */
 export interface TextSink {
   write(text: string): unknown;
+  /** True for a terminal (as on process.stdout); left out otherwise. */
+  readonly isTTY?: boolean;
 }
 
 /** What a command produced, in both of its forms. */
@@ -60,12 +62,22 @@ export class Output {
   ) {}
 
   result(result: CommandResult): void {
-    this.stdout.write(this.json ? `${JSON.stringify(result.json)}\n` : `${result.text}\n`);
+    this.line(result.json, result.text);
   }
 
   /** A line for the person at the terminal, never for a script: nothing in --json mode. */
   notice(line: string): void {
     if (!this.json) this.stderr.write(`${line}\n`);
+  }
+
+  /** As notice, only when stdout is a terminal too: a command whose output goes on and on is piped alike. */
+  terminalNotice(line: string): void {
+    if (this.stdout.isTTY === true) this.notice(line);
+  }
+
+  /** One line of a command that prints as it goes (watch), in the chosen form: written at once, not held back. */
+  line(json: unknown, text: string): void {
+    this.stdout.write(this.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
   }
 
   /** Reports `error` on stderr and returns the exit code it stands for. The stack only with --debug, and only for failures no other code explains. */

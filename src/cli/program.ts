@@ -20,6 +20,7 @@ import { rotateKeysCommand, type RotateKeysOptions } from './commands/rotate-key
 import { setCommand, type SetOptions } from './commands/set';
 import { statusCommand } from './commands/status';
 import { undeleteCommand } from './commands/undelete';
+import { watchCommand } from './commands/watch';
 import { DatabaseAccess, type DatabaseChoice } from './database-access';
 import { parseDuration } from './duration';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
@@ -52,7 +53,8 @@ function createProgram(io: CliIo, completed: Completion): Command {
   /** Runs a command with what the global options chose, and prints its result in the chosen form. */
   const execute = async (
     command: Command,
-    work: (context: CommandContext) => CommandResult | Promise<CommandResult>,
+    // undefined: the command printed as it went (watch), and succeeded.
+    work: (context: CommandContext) => CommandResult | undefined | Promise<CommandResult | undefined>,
   ): Promise<void> => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const output = new Output(io.stdout, io.stderr, globals.json === true);
@@ -66,6 +68,7 @@ function createProgram(io: CliIo, completed: Completion): Command {
       stdin: io.stdin,
       output,
     });
+    if (result === undefined) return;
     output.result(result);
     completed.exitCode = result.exitCode ?? ExitCode.ok;
   };
@@ -240,6 +243,19 @@ function createProgram(io: CliIo, completed: Completion): Command {
     .option('--deleted', 'also list deleted secrets, with when they were deleted')
     .action((prefix: string, options: ListOptions, command: Command) =>
       execute(command, (context) => listCommand(context, prefix, options)),
+    );
+
+  program
+    .command('watch')
+    .description(
+      'print each committed change under a prefix as it happens (time, operation, key, version; never a value) ' +
+        'until Ctrl-C; --json: one object per line. Needs a server and no keyring; where DATABASE_URL is ' +
+        'PgBouncer in transaction mode, set SECRETSTORE_LISTEN_DATABASE_URL to the server',
+    )
+    .argument('[prefix]', 'only keys that start with this', '')
+    .addHelpText('after', '\nExample:\n  secretstore watch app/ --json')
+    .action((prefix: string, _options: object, command: Command) =>
+      execute(command, (context) => watchCommand(context, prefix)),
     );
 
   program
