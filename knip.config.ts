@@ -6,7 +6,14 @@ const config: KnipConfig = {
   workspaces: {
     '.': {
       // Run by hand (`npx tsx …`) or from .ci/run, so no script names them.
-      entry: ['scripts/check-pack.mjs', 'bench/embedded-cli.ts', 'bench/cold-start.ts'],
+      entry: [
+        'scripts/check-pack.mjs',
+        'scripts/profile-reads.ts',
+        'scripts/measure-cache-copy.ts',
+        'bench/embedded-cli.ts',
+        'bench/cold-start.ts',
+        'bench/staleness.ts',
+      ],
       jest: { config: ['jest.config.js', 'jest.reliability.config.mjs'] },
     },
     'examples/consumer': {},

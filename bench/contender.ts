@@ -1,4 +1,4 @@
-/** One key and what a contender read for it: the decrypted value for SecretStore, the stored envelope text for the others. */
+/** One key and what a contender read for it: the decrypted value for the contenders that decrypt, the stored envelope text for the others. */
 export interface Entry {
   key: string;
   value: unknown;
@@ -9,6 +9,8 @@ export interface Contender {
   /** Names this contender's own write keys: bench.<id>.… */
   readonly id: string;
   readonly name: string;
+  /** Reads return decrypted, validated values (SecretStore and the floor), not the stored envelope text. */
+  readonly decrypts: boolean;
   get(key: string): Promise<Entry | undefined>;
   /** Inserts or replaces one secret. */
   upsert(key: string): Promise<void>;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { Pool } from 'pg';
+import { z } from 'zod';
 
 import { type SecretStore } from '../dist/index.js';
 
@@ -31,13 +32,16 @@ export function secretFor(key: string): SecretValue {
   };
 }
 
-export interface SecretValue {
-  owner: string;
-  apiKey: string;
-  webhookSecret: string;
-  scopes: string[];
-  rotatedAt: string;
-}
+/** The schema every decrypting contender validates a read with. */
+export const secretSchema = z.object({
+  owner: z.string(),
+  apiKey: z.string(),
+  webhookSecret: z.string(),
+  scopes: z.array(z.string()),
+  rotatedAt: z.string(),
+});
+
+export type SecretValue = z.infer<typeof secretSchema>;
 
 export function benchPool(url: string): Pool {
   const pool = new Pool({ connectionString: url, max: POOL_MAX });
@@ -47,9 +51,9 @@ export function benchPool(url: string): Pool {
 }
 
 /**
- * The AES-GCM envelope the non-SecretStore contenders write: the store's own encryption of one secret, taken
+ * The AES-GCM envelope the contenders that do not encrypt write: the store's own encryption of one secret, taken
  * once, so that every contender moves the same kind and size of bytes. Its ciphertext is bound to the key
- * it was written under, so the store would refuse it under any other key: nothing reads those rows back
+ * it was written under, so the store would refuse it under another key: nothing reads those rows back
  * through the store.
  */
 export async function sampleEnvelope(store: SecretStore, pool: Pool): Promise<string> {

@@ -3,12 +3,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Pool } from 'pg';
 
 import { type Contender, type Entry } from './contender';
-import { SecretStoreContender } from './contenders/secret-store';
 import { KEYS_PER_TENANT, readKey, secretFor, tenantPrefix, type SecretValue } from './fixture';
 
-/** What a contender must read for `key`: the decrypted secret for SecretStore, the stored envelope for the others. */
+/** What a contender must read for `key`: the decrypted secret when it decrypts, the stored envelope otherwise. */
 function expectedValue(contender: Contender, key: string, envelopes: Map<string, string>): unknown {
-  return contender instanceof SecretStoreContender ? secretFor(key) : envelopes.get(key);
+  return contender.decrypts ? secretFor(key) : envelopes.get(key);
 }
 
 function assertEntries(
@@ -29,13 +28,15 @@ function assertEntries(
 
 /**
  * Runs every operation of every contender once and checks what it returned and what it wrote, before
- * anything is timed: a contender that is fast because it is wrong fails the run.
+ * anything is timed: a contender that is fast because it is wrong fails the run. What a decrypting contender
+ * writes must read back, decrypted, through `reader` (the store): the floor writes the store's own envelope.
  */
 export async function verifyContenders(
   contenders: Contender[],
   pool: Pool,
   envelopes: Map<string, string>,
   writeValue: SecretValue,
+  reader: Contender,
 ): Promise<void> {
   const prefix = tenantPrefix(3);
   const listed = Array.from({ length: KEYS_PER_TENANT }, (_, n) => `${prefix}${n}`).sort();
@@ -67,10 +68,10 @@ export async function verifyContenders(
     const upserted = rows.find((row) => row.key === upsertKey);
     if (upserted?.version !== 2 || rows.length !== bulkKeys.length + 1 || rows.some((row) => row.kind !== 'object'))
       throw new Error(`${contender.name} writes: expected 51 JSON objects and version 2 after two upserts`);
-    if (contender instanceof SecretStoreContender) {
-      const [readBack] = await contender.getByKeys([bulkKeys[7]]);
-      if (!isDeepStrictEqual(readBack?.value, writeValue))
-        throw new Error('SecretStore bulkSet: wrong value read back');
+    if (contender.decrypts) {
+      const readBack = await reader.getByKeys([bulkKeys[7], upsertKey].sort());
+      if (readBack.length !== 2 || readBack.some((entry) => !isDeepStrictEqual(entry.value, writeValue)))
+        throw new Error(`${contender.name} writes: ${reader.name} does not read back the value written`);
     }
   }
 }

@@ -23,6 +23,7 @@ interface BenchDatabase {
 export class KyselyContender implements Contender {
   readonly id = 'kysely';
   readonly name = 'Kysely';
+  readonly decrypts = false;
   private readonly db: Kysely<BenchDatabase>;
 
   constructor(

@@ -15,6 +15,7 @@ type Sql = ReturnType<typeof postgres>;
 export class PostgresJsContender implements Contender {
   readonly id = 'postgres-js';
   readonly name = 'postgres.js';
+  readonly decrypts = false;
   private readonly sql: Sql;
   private readonly envelopeObject: postgres.JSONValue;
 

@@ -27,6 +27,7 @@ function toEntry(row: SecretRow): Entry {
 export class RawPgContender implements Contender {
   readonly id: string;
   readonly name: string;
+  readonly decrypts = false;
 
   constructor(
     private readonly pool: Pool,

@@ -1,30 +1,33 @@
 import { type Pool } from 'pg';
-import { z } from 'zod';
 
-import { PostgresSecretStoreRepository, SecretStore, type KeyringOptions } from '../../dist/index.js';
+import {
+  PostgresSecretStoreRepository,
+  SecretStore,
+  type KeyringOptions,
+  type SecretStoreOptions,
+} from '../../dist/index.js';
 import { type Contender, type Entry } from '../contender';
-import { type SecretValue } from '../fixture';
+import { secretSchema, type SecretValue } from '../fixture';
 
-const secretSchema = z.object({
-  owner: z.string(),
-  apiKey: z.string(),
-  webhookSecret: z.string(),
-  scopes: z.array(z.string()),
-  rotatedAt: z.string(),
-});
-
-/** Ours: encrypts every write, decrypts and zod-validates every read. */
+/**
+ * Ours: encrypts every write, decrypts and zod-validates every read; with `cache`, reads are served from
+ * memory, invalidated by the database's change notifications.
+ */
 export class SecretStoreContender implements Contender {
-  readonly id = 'secretstore';
-  readonly name = 'SecretStore';
+  readonly id: string;
+  readonly name: string;
+  readonly decrypts = true;
   readonly store: SecretStore;
 
   constructor(
     private readonly pool: Pool,
     encryption: KeyringOptions,
     private readonly writeValue: SecretValue,
+    cache?: SecretStoreOptions['cache'],
   ) {
-    this.store = new SecretStore(new PostgresSecretStoreRepository(pool), { encryption });
+    this.id = cache ? 'secretstore-cached' : 'secretstore';
+    this.name = cache ? 'SecretStore cached' : 'SecretStore';
+    this.store = new SecretStore(new PostgresSecretStoreRepository(pool), { encryption, ...(cache && { cache }) });
   }
 
   async get(key: string): Promise<Entry | undefined> {
@@ -55,7 +58,9 @@ export class SecretStoreContender implements Contender {
     return keys.length;
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    // A store with a cache listens on a connection of its own: closed before the pool it came from.
+    await this.store.close();
+    await this.pool.end();
   }
 }
