@@ -6,11 +6,13 @@
 -- One trigger call per statement, not per row: a bulk write of 10,000 secrets sends a few dozen notifications
 -- (each payload a JSON array of [key, version, operation], packed up to 7,000 bytes; the limit is 8,000), not
 -- 10,000, since every notifying commit takes one lock in turn. A row changed in a way a reader cannot see
--- (a statement that sets nothing new) is not announced.
+-- (a statement that sets nothing new) is not announced. Each payload starts with a random id: PostgreSQL
+-- delivers identical payloads of one transaction once, which would lose the last of a delete, an undelete and
+-- a delete made in one transaction. A TRUNCATE is announced as "truncate": every listener starts afresh.
 --
 -- Operations: set (a new version, or a new row), delete (soft), undelete, destroy (the current value erased,
--- or the row removed while not deleted), purge (a deleted row removed), metadata, reencrypt (the same version
--- stored anew, as rotation does).
+-- or the row removed while not deleted), purge (a deleted row removed: by a purge, or a destroy of a deleted
+-- secret), metadata, reencrypt (the same version stored anew, as rotation does).
 CREATE FUNCTION secret_store_change_operation(old_row secret_store, new_row secret_store) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
@@ -37,6 +39,7 @@ DECLARE
     changes text[];
     change  text;
     payload text := '';
+    head    text := to_json(md5(random()::text || clock_timestamp()::text))::text;
 BEGIN
     -- Each branch names only the transition tables its trigger has.
     IF TG_OP = 'INSERT' THEN
@@ -59,13 +62,13 @@ BEGIN
     END IF;
     FOREACH change IN ARRAY coalesce(changes, '{}') LOOP
         IF payload <> '' AND octet_length(payload) + octet_length(change) > 7000 THEN
-            PERFORM pg_notify('secretstore_changes', '[' || payload || ']');
+            PERFORM pg_notify('secretstore_changes', '[' || head || ',' || payload || ']');
             payload := '';
         END IF;
         payload := CASE WHEN payload = '' THEN change ELSE payload || ',' || change END;
     END LOOP;
     IF payload <> '' THEN
-        PERFORM pg_notify('secretstore_changes', '[' || payload || ']');
+        PERFORM pg_notify('secretstore_changes', '[' || head || ',' || payload || ']');
     END IF;
     RETURN NULL;
 END
@@ -82,3 +85,14 @@ CREATE TRIGGER secret_store_notify_updates AFTER UPDATE ON secret_store
 CREATE TRIGGER secret_store_notify_deletes AFTER DELETE ON secret_store
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION secret_store_notify_changes();
+
+CREATE FUNCTION secret_store_notify_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('secretstore_changes', 'truncate');
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER secret_store_notify_truncates AFTER TRUNCATE ON secret_store
+    FOR EACH STATEMENT EXECUTE FUNCTION secret_store_notify_truncate();

@@ -389,6 +389,29 @@ describe('a store with a cache', () => {
     await meterProvider.shutdown();
   });
 
+  it('serves nothing from memory once closed, and starts no watch then', async () => {
+    const cached = new SecretStore(repository(), { encryption: keyring, cache: FOREVER });
+    await cacheReady(cached);
+    await cached.setSecret('app/closed', { n: 1 });
+    await cached.close();
+    expect(cached.describe().cache).toEqual({ live: false, keys: 0, lists: 0 });
+    // Over the application's own pool the store still reads, from the database only.
+    expect(await readN(cached, 'app/closed')).toBe(1);
+    await notifications(false);
+    await overwriteInPlace('app/closed', 2);
+    expect(await readN(cached, 'app/closed')).toBe(2);
+    await expect(cached.watch({}, () => undefined)).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION' });
+  });
+
+  it('remembers keys found missing among keys it holds', async () => {
+    const cached = await cachedStore();
+    await cached.setSecret('app/held', { n: 1 });
+    await heardEverything(cached);
+    await readN(cached, 'app/held');
+    expect(await cached.getSecretsByKeys(Counter, ['app/held', 'app/none'])).toHaveLength(1);
+    expect(cached.describe().cache?.keys).toBe(2);
+  });
+
   it('keeps values and keys out of util.inspect and JSON', async () => {
     const cached = await cachedStore();
     await cached.setSecret('app/visible-key', { token: 'cached-value-4f1c' });
@@ -425,14 +448,14 @@ describe('cache settings', () => {
     });
   });
 
-  it('refuses a repository that cannot report changes, and a handle that cannot listen', () => {
+  it('refuses a repository that cannot report changes, and a connection whose transactions the caller manages', () => {
     expect(() => new SecretStore(new InMemorySecretStoreRepository(), { encryption: keyring, cache: FOREVER })).toThrow(
       SecretStoreConfigError,
     );
     const single = { query: (text: string, values?: unknown[]) => testDatabase().database.query(text, values) };
     expect(
       () => new SecretStore(new PostgresSecretStoreRepository(single), { encryption: keyring, cache: FOREVER }),
-    ).toThrow(/listen/);
+    ).toThrow(/transactions the caller manages/);
   });
 });
 

@@ -187,6 +187,29 @@ describe('watch', () => {
 });
 
 describe('notifications', () => {
+  it('tell every change of one transaction, even one that repeats an earlier one, and a TRUNCATE as a resync', async () => {
+    const writer = store();
+    const { events, stop } = await watching(store(), 'tx/');
+    await writer.setSecret('tx/a', { n: 1 });
+    await writer.transaction(async (tx) => {
+      await tx.deleteSecret('tx/a');
+      await tx.undeleteSecret('tx/a');
+      await tx.deleteSecret('tx/a');
+    });
+    await writer.setSecret('tx/last', { n: 1 });
+    await eventually('the last write is told', async () => (events.length >= 5 ? true : undefined));
+    expect(events.map((event) => (event.type === 'change' ? `${event.operation} ${event.key}` : 'resync'))).toEqual([
+      'set tx/a',
+      'delete tx/a',
+      'undelete tx/a',
+      'delete tx/a',
+      'set tx/last',
+    ]);
+    await testDatabase().database.query('TRUNCATE secret_store CASCADE');
+    await eventually('the truncate is told', async () => (events.at(-1)?.type === 'resync' ? true : undefined));
+    await stop();
+  });
+
   it('are sent once per statement: a bulk write of 10,000 secrets sends a few, and every key is told', async () => {
     const writer = store();
     const watcher = store();

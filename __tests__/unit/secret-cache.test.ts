@@ -127,6 +127,34 @@ describe('SecretCache', () => {
     }
   });
 
+  it('serves nothing stale that was past its TTL when changes stopped being heard', () => {
+    let now = 0;
+    const spy = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const cache = liveCache({ ttlMillis: 50, staleIfErrorMillis: 1_000 });
+      cache.store('old', secret('old', 1), cache.ticket());
+      now = 40;
+      cache.store('young', secret('young', 1), cache.ticket());
+      now = 60;
+      cache.lost();
+      now = 100;
+      expect(cache.staleKey('old')).toBeUndefined();
+      expect(cache.staleKey('young')?.secret?.version).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('does not store a listing that holds a secret older than a change heard of it', () => {
+    const cache = liveCache();
+    cache.changed([{ key: 'env/a', version: 3, operation: 'set' }]);
+    const ticket = cache.ticket();
+    cache.storeList('env/', [secret('env/a', 2), secret('env/b', 1)], ticket);
+    expect(cache.getList('env/')).toBeUndefined();
+    expect(cache.get('env/b')?.secret?.version).toBe(1);
+    expect(cache.get('env/a')).toBeUndefined();
+  });
+
   it('ends entries at their TTL and evicts the least recently used', () => {
     let now = 0;
     const spy = jest.spyOn(performance, 'now').mockImplementation(() => now);
@@ -155,8 +183,8 @@ describe('SecretCache', () => {
 });
 
 describe('change notifications', () => {
-  it('reads a JSON array of [key, version, operation], and nothing else', () => {
-    expect(parseChanges('[["a",1,"set"],["b\\"",2,"purge"]]')).toEqual([
+  it('reads a JSON array of an id and [key, version, operation] each, and nothing else', () => {
+    expect(parseChanges('["3f2a",["a",1,"set"],["b\\"",2,"purge"]]')).toEqual([
       { key: 'a', version: 1, operation: 'set' },
       { key: 'b"', version: 2, operation: 'purge' },
     ]);
@@ -164,11 +192,13 @@ describe('change notifications', () => {
       '',
       'x',
       '{}',
-      '[["a",1]]',
-      '[["a","1","set"]]',
-      '[["a",1,"drop"]]',
-      '[[1,1,"set"]]',
-      '[["a",1.5,"set"]]',
+      'truncate',
+      '[["a",1,"set"]]',
+      '["id",["a",1]]',
+      '["id",["a","1","set"]]',
+      '["id",["a",1,"drop"]]',
+      '["id",[1,1,"set"]]',
+      '["id",["a",1.5,"set"]]',
     ]) {
       expect(parseChanges(payload)).toBeUndefined();
     }
@@ -190,7 +220,7 @@ describe('change notifications', () => {
     const subscription = feed.subscribe(listener);
     await subscription.ready;
     expect(subscription.live).toBe(true);
-    handlers?.notification('[["k",1,"set"]]');
+    handlers?.notification('["id",["k",1,"set"]]');
     handlers?.notification('not json');
     expect(told).toEqual(['live', 'k', 'lost', 'live']);
     await subscription.unsubscribe();

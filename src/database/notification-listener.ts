@@ -79,7 +79,14 @@ class PgNotificationListener implements NotificationListener {
 
   async connect(): Promise<void> {
     if (this.#closed) return;
-    const client = new Client({ ...this.config, keepAlive: true, application_name: LISTENER_APPLICATION_NAME });
+    const client = new Client({
+      // An attempt (connect, LISTEN, a heartbeat) that gets no answer fails in time, and the next one is made.
+      connectionTimeoutMillis: this.timing.heartbeatTimeoutMillis,
+      query_timeout: this.timing.heartbeatTimeoutMillis,
+      ...this.config,
+      keepAlive: true,
+      application_name: LISTENER_APPLICATION_NAME,
+    });
     this.#client = client;
     client.on('error', (error) => this.#drop(client, error));
     client.on('end', () => this.#drop(client, new Error('the listening connection ended')));

@@ -19,7 +19,11 @@ const OPERATIONS: ReadonlySet<string> = new Set<SecretChangeOperation>([
   'reencrypt',
 ]);
 
-/** A notification's changes: a JSON array of [key, version, operation]; undefined when it is not one. */
+/**
+ * A notification's changes: a JSON array of a random id (which keeps PostgreSQL from merging two identical
+ * payloads of one transaction) and then [key, version, operation] each; undefined when it is not one (a
+ * TRUNCATE's "truncate" included: every listener then starts afresh).
+ */
 export function parseChanges(payload: string): SecretChange[] | undefined {
   let parsed: unknown;
   try {
@@ -27,9 +31,9 @@ export function parseChanges(payload: string): SecretChange[] | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed)) return undefined;
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') return undefined;
   const changes: SecretChange[] = [];
-  for (const item of parsed as unknown[]) {
+  for (const item of (parsed as unknown[]).slice(1)) {
     if (!Array.isArray(item) || item.length !== 3) return undefined;
     const [key, version, operation] = item as unknown[];
     if (typeof key !== 'string' || !Number.isSafeInteger(version) || typeof operation !== 'string') return undefined;

@@ -603,6 +603,11 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     );
   }
 
+  /** Over a single connection (a Client, a PoolClient) the caller's BEGIN and COMMIT are the transactions. */
+  get joinsCallerTransactions(): boolean {
+    return this.db.transaction === undefined;
+  }
+
   /**
    * Every committed change, from the notifications of migration 005's triggers, heard on one connection of its
    * own that all subscriptions share. SecretStoreConfigError when the handle cannot listen.

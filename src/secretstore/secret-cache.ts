@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, ConnectionAcquireTimeoutError, SecretStoreConfigError } from '../errors';
+import { SecretStoreConfigError } from '../errors';
 import type { SecretChange } from './secret-store-repository';
 
 export interface SecretCacheOptions {
@@ -75,9 +75,11 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Whether a read failed because the database could not be reached (not because it refused). */
+const UNREACHABLE: ReadonlySet<unknown> = new Set(['DATABASE_UNAVAILABLE', 'CONNECTION_ACQUIRE_TIMEOUT']);
+
+/** Whether a read failed because the database could not be reached (not because it refused), by its code. */
 export function isUnreachable(error: unknown): boolean {
-  return error instanceof DatabaseUnavailableError || error instanceof ConnectionAcquireTimeoutError;
+  return typeof error === 'object' && error !== null && UNREACHABLE.has((error as { code?: unknown }).code);
 }
 
 /**
@@ -102,6 +104,8 @@ export class SecretCache {
   /** The newest generation of a floor dropped to keep #floors bounded: reads older than it store nothing. */
   #forgottenFloor = 0;
   #live = false;
+  /** Set by close(): never live again. */
+  #closed = false;
   /** When changes stopped being heard, while they are not. */
   #lostAt: number | undefined = performance.now();
 
@@ -167,8 +171,13 @@ export class SecretCache {
 
   /** Stores a listing, unless any change was heard since its ticket; its secrets are stored one by one too. */
   storeList(prefix: string, secrets: CachedSecret[], ticket: number): void {
-    for (const secret of secrets) this.store(secret.key, secret, ticket);
-    if (!this.#live || this.#generation !== ticket) return;
+    let current = true;
+    for (const secret of secrets) {
+      if (this.#mayStore(secret.key, secret, ticket)) this.store(secret.key, secret, ticket);
+      else current = false;
+    }
+    // A listing with a secret older than a change heard of it (a replica behind) is not stored either.
+    if (!current || !this.#live || this.#generation !== ticket) return;
     this.#lists.set(prefix, { secrets, storedAt: performance.now(), used: false });
     this.#evict(this.#lists);
   }
@@ -249,6 +258,7 @@ export class SecretCache {
 
   /** Changes are heard again: what the cache held may have changed meanwhile, so it starts empty. */
   resumed(): void {
+    if (this.#closed) return;
     this.clear();
     this.#lostAt = undefined;
     this.#live = true;
@@ -256,11 +266,18 @@ export class SecretCache {
 
   /** Within staleIfErrorMillis of losing the changes, what was held of a key, for a read the database could not answer. */
   staleKey(key: string): { secret: CachedSecret | undefined } | undefined {
-    return this.#withinStaleWindow() ? this.#keys.get(key) : undefined;
+    const entry = this.#withinStaleWindow() ? this.#keys.get(key) : undefined;
+    return entry !== undefined && this.#freshWhenLost(entry.storedAt) ? entry : undefined;
   }
 
   staleList(prefix: string): CachedSecret[] | undefined {
-    return this.#withinStaleWindow() ? this.#lists.get(prefix)?.secrets : undefined;
+    const entry = this.#withinStaleWindow() ? this.#lists.get(prefix) : undefined;
+    return entry !== undefined && this.#freshWhenLost(entry.storedAt) ? entry.secrets : undefined;
+  }
+
+  /** Whether an entry was within its TTL when changes stopped being heard: past it, it would not have been served. */
+  #freshWhenLost(storedAt: number): boolean {
+    return (this.#lostAt as number) - storedAt < this.#settings.ttlMillis;
   }
 
   #withinStaleWindow(): boolean {
@@ -269,6 +286,14 @@ export class SecretCache {
     // Past the window, nothing held is ever served again: it goes now rather than with the next resumption.
     if (this.#keys.size > 0 || this.#lists.size > 0) this.clear();
     return false;
+  }
+
+  /** The store closed: nothing is held, served or stored from now on. */
+  close(): void {
+    this.#closed = true;
+    this.#live = false;
+    this.#lostAt = undefined;
+    this.clear();
   }
 
   /** Counts, for tools and tests: never values. */

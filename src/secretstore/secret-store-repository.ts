@@ -198,4 +198,9 @@ export interface SecretStoreRepository {
    * store's cache and watch() need it. Throws SecretStoreConfigError when this repository cannot listen.
    */
   subscribeToChanges?(listener: ChangeListener): ChangeSubscription;
+  /**
+   * True when the repository runs on one connection whose transactions the caller begins and ends (so that a
+   * ROLLBACK it makes is heard by nothing): a store refuses a cache over it.
+   */
+  readonly joinsCallerTransactions?: boolean;
 }

@@ -238,6 +238,8 @@ export class SecretStore {
   #cacheSubscription: ChangeSubscription | undefined;
   /** The watch() subscriptions open, each with what ends it. */
   readonly #watches = new Set<() => Promise<void>>();
+  /** Set by close(): no watch starts after it, and the cache serves nothing. */
+  #closed = false;
 
   /** Every setting is validated here: a configuration error is thrown by the constructor, never later. */
   constructor(repository: SecretStoreRepository, options: SecretStoreOptions = {}) {
@@ -248,6 +250,13 @@ export class SecretStore {
     if (settings === undefined || this.#core.lifecycle.auditReads) return;
     if (typeof repository.subscribeToChanges !== 'function') {
       throw new SecretStoreConfigError('cache', 'needs a repository that reports changes (subscribeToChanges)');
+    }
+    if (repository.joinsCallerTransactions === true) {
+      // The caller's ROLLBACK would be heard by nothing: a value it undid would stay cached.
+      throw new SecretStoreConfigError(
+        'cache',
+        'is not available over a connection whose transactions the caller manages: pass a pg Pool or PGlite',
+      );
     }
     const cache = new SecretCache(settings);
     const { telemetry } = this.#core;
@@ -487,22 +496,23 @@ export class SecretStore {
     telemetry.cacheLookups(operation, 'miss', misses.length);
     if (misses.length > 0) {
       const ticket = cache.ticket();
-      let records: SecretValueRecord[];
+      let records: SecretValueRecord[] | undefined;
       try {
         records = await this.#read(() => this.#repository.getSecretsByKeys(misses));
       } catch (error) {
         const stale = isUnreachable(error) ? misses.map((key) => cache.staleKey(key)) : [undefined];
         if (stale.some((entry) => entry === undefined)) throw error;
         telemetry.cacheLookups(operation, 'stale', stale.length);
-        records = [];
         for (const entry of stale) if (entry?.secret) found.push(entry.secret);
       }
-      const byKey = new Map(records.map((record) => [record.key, record]));
-      for (const key of records.length > 0 || found.length === 0 ? misses : []) {
-        const record = byKey.get(key);
-        const secret = record && this.#toCached(record);
-        cache.store(key, secret, ticket);
-        if (secret) found.push(secret);
+      if (records !== undefined) {
+        const byKey = new Map(records.map((record) => [record.key, record]));
+        for (const key of misses) {
+          const record = byKey.get(key);
+          const secret = record && this.#toCached(record);
+          cache.store(key, secret, ticket);
+          if (secret) found.push(secret);
+        }
       }
     }
     found.sort((a, b) => compareKeys(a.key, b.key));
@@ -1173,6 +1183,7 @@ export class SecretStore {
    */
   async watch(options: WatchOptions, listener: (event: SecretChangeEvent) => void): Promise<() => Promise<void>> {
     if (this.#core.closed) throw new TransactionClosedError('watch');
+    if (this.#closed) throw new SecretStoreConfigError('watch', 'is not available on a closed store');
     const { prefix = '' } = optionsObject('options', options);
     assertValidPrefix(prefix);
     if (typeof listener !== 'function') throw new InvalidArgumentError('listener', 'must be a function');
@@ -1213,6 +1224,12 @@ export class SecretStore {
     };
     this.#watches.add(stop);
     await subscription.ready;
+    // Subscribed while the connection was down (others were told): what happens until it is back is missed.
+    if (!subscription.live) missed = true;
+    if (this.#closed) {
+      await stop();
+      throw new SecretStoreConfigError('watch', 'is not available on a closed store');
+    }
     return stop;
   }
 
@@ -1240,7 +1257,11 @@ export class SecretStore {
       end();
       await stop();
     };
-    // The store's close() ends the iteration too.
+    // The store's close() ends the iteration too; so does an abort or a close while it was starting.
+    if (signal?.aborted || this.#closed) {
+      await stop();
+      return;
+    }
     this.#watches.delete(stop);
     this.#watches.add(stopAndEnd);
     signal?.addEventListener('abort', end, { once: true });
@@ -1290,12 +1311,13 @@ export class SecretStore {
 
   /** Releases what createSecretStore opened for this store (its pool, the embedded database); never a handle it was given. */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#cache?.close();
     const subscription = this.#cacheSubscription;
     this.#cacheSubscription = undefined;
     const watches = [...this.#watches];
     this.#watches.clear();
     await Promise.all([subscription?.unsubscribe(), ...watches.map((end) => end())]);
-    this.#cache?.clear();
     await this.#core.releaseOwned();
   }
 }
