@@ -9,7 +9,11 @@
  * With --floor it times, instead of the store, a hand-written reader of the same rows: pg's Pool.query (its
  * callback form underneath), the store's own decryption, JSON.parse and the same zod schema, and nothing else.
  *
+ * With --algorithm xchacha20-poly1305 the store writes (and so reads) XChaCha20-Poly1305 rows instead of
+ * AES-256-GCM ones (sodium-native must be installed).
+ *
  *   npx tsx scripts/profile-reads.ts [--rows 1000] [--lists 200] [--gets 5000] [--rounds 3] [--floor]
+ *     [--algorithm aes-256-gcm|xchacha20-poly1305]
  */
 import { parseArgs } from 'node:util';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
@@ -17,7 +21,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { z } from 'zod';
 
-import { createSecretStore, EncryptionKey, type KeyringOptions } from '../src';
+import { createSecretStore, EncryptionKey, type EncryptionAlgorithm, type KeyringOptions } from '../src';
 import { createCodec, type SecretCodec } from '../src/encryption/secret-codec';
 import type { SecretEncoding } from '../src/secretstore/secret-record';
 import { createScratchDatabase } from './scratch-database';
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
     gets: { type: 'string', default: '5000' },
     rounds: { type: 'string', default: '3' },
     floor: { type: 'boolean', default: false },
+    algorithm: { type: 'string', default: 'aes-256-gcm' },
   },
 });
 const ROWS = Number(args.rows);
@@ -177,7 +182,11 @@ async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const scratch = await createScratchDatabase(serverUrl, 'secretstore_profile');
   try {
-    const keyring: KeyringOptions = { keys: { 'profile-k1': EncryptionKey.generate() }, activeKeyId: 'profile-k1' };
+    const keyring: KeyringOptions = {
+      keys: { 'profile-k1': EncryptionKey.generate() },
+      activeKeyId: 'profile-k1',
+      algorithm: args.algorithm as EncryptionAlgorithm,
+    };
     const store = await createSecretStore({ db: scratch.url, encryption: keyring, migrate: true });
     const keys = Array.from({ length: ROWS }, (_, index) => `${PREFIX}${String(index).padStart(5, '0')}`);
     try {

@@ -292,7 +292,7 @@ SELECT key, version, value::text AS "valueJson", encoding, key_id AS "keyId", wr
        created_at AS "createdAt"
 FROM secret_versions
 WHERE value IS NOT NULL
-  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
+  AND (encoding <> :activeEncoding! OR key_id <> :activeKeyId!)
   AND (key, version) > (:afterKey!, :afterVersion!)
 ORDER BY key, version
 LIMIT :limit!;

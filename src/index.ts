@@ -41,7 +41,12 @@ export {
   parseEncryptionKeys,
   type ParsedEncryptionKeys,
 } from './encryption/encryption-key';
-export type { EncryptionOptions, KeyringDescription, KeyringOptions } from './encryption/secret-codec';
+export type {
+  EncryptionAlgorithm,
+  EncryptionOptions,
+  KeyringDescription,
+  KeyringOptions,
+} from './encryption/secret-codec';
 
 export type {
   BulkEntry,

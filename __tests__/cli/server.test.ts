@@ -179,3 +179,42 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
     TIMEOUT,
   );
 });
+
+describe('SECRETSTORE_ENCRYPTION_ALGORITHM', () => {
+  let server: PGliteServer;
+  const k1 = `k1:${generateEncryptionKey()}`;
+
+  beforeAll(async () => {
+    server = await startPGliteServer();
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const run = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+    secretstore(['--database-url', server.url, ...args], { env: { SECRETSTORE_ENCRYPTION_KEYS: k1, ...env } });
+
+  it(
+    'writes XChaCha20-Poly1305 when set, reads it either way, and rotate-keys moves rows to what the keyring writes',
+    async () => {
+      expectOk(await run(['migrate']));
+      const xchacha = { SECRETSTORE_ENCRYPTION_ALGORITHM: 'xchacha20-poly1305' };
+      expectOk(await run(['set', 'algo.a', JSON.stringify({ token: CANARY })], xchacha));
+      expect(expectJson(await run(['--json', 'list', 'algo.']))).toMatchObject({
+        secrets: [{ key: 'algo.a', encoding: 'xchacha20-poly1305', keyId: 'k1' }],
+      });
+      expect(expectJson(await run(['--json', 'get', 'algo.a']))).toEqual({ key: 'algo.a', value: { token: CANARY } });
+      expect(expectJson(await run(['--json', 'rotate-keys']))).toMatchObject({ reEncrypted: 1, failed: [] });
+      expect(expectJson(await run(['--json', 'list', 'algo.']))).toMatchObject({
+        secrets: [{ key: 'algo.a', encoding: 'aes-256-gcm', keyId: 'k1' }],
+      });
+      expectErrorLine(
+        await run(['get', 'algo.a'], { SECRETSTORE_ENCRYPTION_ALGORITHM: 'chacha' }),
+        3,
+        'INVALID_CONFIGURATION',
+      );
+    },
+    TIMEOUT,
+  );
+});

@@ -86,9 +86,9 @@ describe('paging', () => {
     const result = await store.rotateEncryptionKeys({ batchSize: 2 });
 
     expect(repository.listVersionsToRotate.mock.calls).toEqual([
-      ['k2', { key: '', version: 0 }, 2],
-      ['k2', { key: 'b', version: 1 }, 2],
-      ['k2', { key: 'd', version: 1 }, 2],
+      ['k2', { key: '', version: 0 }, 2, 'aes-256-gcm'],
+      ['k2', { key: 'b', version: 1 }, 2, 'aes-256-gcm'],
+      ['k2', { key: 'd', version: 1 }, 2, 'aes-256-gcm'],
     ]);
     expect(reencrypted()).toEqual([
       ['a', 1],
@@ -110,9 +110,9 @@ describe('paging', () => {
     const result = await store.rotateEncryptionKeys({ batchSize: 2 });
 
     expect(repository.listVersionsToRotate.mock.calls).toEqual([
-      ['k2', { key: '', version: 0 }, 2],
-      ['k2', { key: 'a', version: 5 }, 2],
-      ['k2', { key: 'b', version: 1 }, 2],
+      ['k2', { key: '', version: 0 }, 2, 'aes-256-gcm'],
+      ['k2', { key: 'a', version: 5 }, 2, 'aes-256-gcm'],
+      ['k2', { key: 'b', version: 1 }, 2, 'aes-256-gcm'],
     ]);
     expect(reencrypted()).toEqual([
       ['a', 3],
@@ -129,8 +129,8 @@ describe('paging', () => {
     const result = await store.rotateEncryptionKeys({ batchSize: 2 });
 
     expect(repository.listVersionsToRotate.mock.calls).toEqual([
-      ['k2', { key: '', version: 0 }, 2],
-      ['k2', { key: 'b', version: 1 }, 2],
+      ['k2', { key: '', version: 0 }, 2, 'aes-256-gcm'],
+      ['k2', { key: 'b', version: 1 }, 2, 'aes-256-gcm'],
     ]);
     expect(result.scanned).toBe(2);
   });
@@ -139,7 +139,7 @@ describe('paging', () => {
     listInBatches();
 
     await expect(store.rotateEncryptionKeys()).resolves.toEqual(NOTHING_DONE);
-    expect(repository.listVersionsToRotate.mock.calls).toEqual([['k2', { key: '', version: 0 }, 100]]);
+    expect(repository.listVersionsToRotate.mock.calls).toEqual([['k2', { key: '', version: 0 }, 100, 'aes-256-gcm']]);
     const called = calledMethods(repository);
     for (const write of WRITES) expect(called).not.toContain(write);
   });
@@ -155,9 +155,9 @@ describe('paging', () => {
     const result = await store.rotateEncryptionKeys({ batchSize: 1 });
 
     expect(repository.listVersionsToRotate.mock.calls).toEqual([
-      ['k2', { key: '', version: 0 }, 1],
-      ['k2', { key: 'a', version: 4 }, 1],
-      ['k2', { key: 'b', version: 1 }, 1],
+      ['k2', { key: '', version: 0 }, 1, 'aes-256-gcm'],
+      ['k2', { key: 'a', version: 4 }, 1, 'aes-256-gcm'],
+      ['k2', { key: 'b', version: 1 }, 1, 'aes-256-gcm'],
     ]);
     expect(result).toEqual({
       ...NOTHING_DONE,

@@ -7,12 +7,20 @@ import { keyedAuditMac, type AuditMac } from './audit-mac';
 import { keyFingerprint } from './encryption-key';
 import { decodeBytes, parseObject } from './envelope-fields';
 import { NonceSource } from './nonce-source';
-import type { KeyringDescription, SecretCodec } from './secret-codec';
+import type { EncryptionAlgorithm, KeyringDescription, SecretCodec } from './secret-codec';
 import { decodeTriggerDevEnvelope } from './triggerdev-envelope';
+import {
+  loadSodium,
+  SODIUM_MISSING,
+  XCHACHA_ENCODING,
+  xchachaKeyOf,
+  xchachaOpen,
+  xchachaSeal,
+} from './xchacha20-poly1305';
 
 /** Version 1 binds a ciphertext to its key id and secret key; version 2 also to the write that made it. */
 const ENVELOPE_VERSION = 2;
-/** Our envelope, the JSONB value of an `aes-256-gcm` row: `{ v, kid, nonce, ct, tag }`. */
+/** Our envelope, the JSONB value of an `aes-256-gcm` or `xchacha20-poly1305` row: `{ v, kid, nonce, ct, tag }`. */
 const ENVELOPE_FIELDS = 5;
 const ADDITIONAL_DATA_LABEL = '@kongflow/secretstore';
 
@@ -30,6 +38,10 @@ function additionalData(envelopeVersion: number, keyId: string, key: string, wri
   return Buffer.from(JSON.stringify(fields), 'utf8');
 }
 
+/**
+ * The keyring's codec: writes AES-256-GCM (node:crypto) or XChaCha20-Poly1305 (sodium-native, under a key derived
+ * from the keyring's) envelopes, as `algorithm` says, and reads both, trigger.dev's, and plaintext rows.
+ */
 export class AesGcmCodec implements SecretCodec {
   readonly storesPlainJson = false;
   private readonly nonces = new NonceSource();
@@ -38,12 +50,15 @@ export class AesGcmCodec implements SecretCodec {
   readonly keyFingerprints: ReadonlyMap<string, string>;
   private readonly auditMacs: ReadonlyMap<string, AuditMac>;
   readonly auditMac: AuditMac;
+  /** XChaCha20-Poly1305 keys by key id, derived on first use. */
+  private readonly xchachaKeys = new Map<string, Buffer>();
 
   constructor(
     readonly activeKeyId: string,
     private readonly keys: ReadonlyMap<string, KeyObject>,
     private readonly triggerDevKey: KeyObject | undefined,
     private readonly acceptPlaintext: boolean,
+    readonly algorithm: EncryptionAlgorithm = 'aes-256-gcm',
   ) {
     this.keyFingerprints = new Map([...keys].map(([keyId, material]) => [keyId, keyFingerprint(material)]));
     this.auditMacs = new Map([...keys].map(([keyId, material]) => [keyId, keyedAuditMac(keyId, material)]));
@@ -56,7 +71,21 @@ export class AesGcmCodec implements SecretCodec {
     return keyId === null ? undefined : this.auditMacs.get(keyId);
   }
 
+  get activeEncoding(): EncryptionAlgorithm {
+    return this.algorithm;
+  }
+
+  private xchachaKey(keyId: string, material: KeyObject): Buffer {
+    let derived = this.xchachaKeys.get(keyId);
+    if (derived === undefined) {
+      derived = xchachaKeyOf(material);
+      this.xchachaKeys.set(keyId, derived);
+    }
+    return derived;
+  }
+
   encode(key: string, json: string, writeId: string | null): StoredValue {
+    if (this.algorithm === XCHACHA_ENCODING) return this.encodeXChaCha(key, json, writeId);
     const material = this.keys.get(this.activeKeyId) as KeyObject;
     const nonce = this.nonces.next();
     const cipher = createCipheriv(ALGORITHM, material, nonce, { authTagLength: TAG_BYTES });
@@ -70,9 +99,20 @@ export class AesGcmCodec implements SecretCodec {
     return { valueJson, encoding: 'aes-256-gcm', keyId: this.activeKeyId };
   }
 
+  /** The createCodec check made sure that sodium-native is there. */
+  private encodeXChaCha(key: string, json: string, writeId: string | null): StoredValue {
+    const material = this.keys.get(this.activeKeyId) as KeyObject;
+    const sodium = loadSodium() as NonNullable<ReturnType<typeof loadSodium>>;
+    const aad = additionalData(ENVELOPE_VERSION, this.activeKeyId, key, writeId);
+    const { nonce, ciphertext, tag } = xchachaSeal(sodium, this.xchachaKey(this.activeKeyId, material), json, aad);
+    const valueJson = `${this.envelopeHead}"nonce":"${nonce.toString('base64')}","ct":"${ciphertext.toString('base64')}","tag":"${tag.toString('base64')}"}`;
+    return { valueJson, encoding: XCHACHA_ENCODING, keyId: this.activeKeyId };
+  }
+
   decode(key: string, stored: WrittenValue): string {
     switch (stored.encoding) {
       case 'aes-256-gcm':
+      case XCHACHA_ENCODING:
         return this.decodeEnvelope(key, stored);
       case 'triggerdev-v2':
         return decodeTriggerDevEnvelope(key, stored.valueJson, this.triggerDevKey);
@@ -90,7 +130,7 @@ export class AesGcmCodec implements SecretCodec {
     }
   }
 
-  private decodeEnvelope(key: string, { valueJson, keyId, writeId }: WrittenValue): string {
+  private decodeEnvelope(key: string, { valueJson, keyId, writeId, encoding }: WrittenValue): string {
     const envelope = parseObject(key, valueJson, 'envelope');
     if (
       (envelope.v !== 1 && envelope.v !== ENVELOPE_VERSION) ||
@@ -111,12 +151,18 @@ export class AesGcmCodec implements SecretCodec {
       ciphertext: decodeBytes(key, envelope.ct, 'ct', 'base64'),
       tag: decodeBytes(key, envelope.tag, 'tag', 'base64'),
     };
-    return decrypt(key, envelope.kid, material, parts, additionalData(envelope.v, envelope.kid, key, writeId));
+    const aad = additionalData(envelope.v, envelope.kid, key, writeId);
+    if (encoding !== XCHACHA_ENCODING) return decrypt(key, envelope.kid, material, parts, aad);
+    const sodium = loadSodium();
+    if (sodium === null)
+      throw new SecretDecryptionError(key, envelope.kid, `the row is XChaCha20-Poly1305 and ${SODIUM_MISSING}`);
+    return xchachaOpen(sodium, key, envelope.kid, this.xchachaKey(envelope.kid, material), parts, aad);
   }
 
   describe(): KeyringDescription {
     return {
       encryption: ALGORITHM,
+      algorithm: this.algorithm,
       activeKeyId: this.activeKeyId,
       keyIds: [...this.keys.keys()],
       legacyTriggerDevKey: this.triggerDevKey !== undefined,

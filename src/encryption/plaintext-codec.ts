@@ -3,10 +3,13 @@ import type { StoredValue } from '../secretstore/secret-record';
 import { HASH_AUDIT_MAC, type AuditMac } from './audit-mac';
 import type { KeyringDescription, SecretCodec } from './secret-codec';
 
+const ENCRYPTED: ReadonlySet<string> = new Set(['aes-256-gcm', 'xchacha20-poly1305', 'triggerdev-v2']);
+
 /** `encryption: 'none'`: values are stored as the plaintext JSONB they are; encrypted rows cannot be read. */
 export class PlaintextCodec implements SecretCodec {
   readonly storesPlainJson = true;
   readonly activeKeyId = undefined;
+  readonly activeEncoding = undefined;
   readonly keyFingerprints: ReadonlyMap<string, string> = new Map();
   readonly auditMac = HASH_AUDIT_MAC;
 
@@ -21,7 +24,7 @@ export class PlaintextCodec implements SecretCodec {
 
   decode(key: string, stored: StoredValue): string {
     if (stored.encoding === 'plain') return stored.valueJson;
-    if (stored.encoding !== 'aes-256-gcm' && stored.encoding !== 'triggerdev-v2') {
+    if (!ENCRYPTED.has(stored.encoding)) {
       throw new SecretCorruptError(key, 'the row has an unknown encoding');
     }
     throw new SecretDecryptionError(

@@ -7,6 +7,7 @@ import type { AuditMac } from './audit-mac';
 import { assertKeyId, EncryptionKey, keyObjectOf } from './encryption-key';
 import { PlaintextCodec } from './plaintext-codec';
 import { triggerDevKeyFromText } from './triggerdev-envelope';
+import { loadSodium, SODIUM_MISSING, XCHACHA_ENCODING } from './xchacha20-poly1305';
 
 export interface KeyringOptions {
   /** 32-byte keys by id. Use EncryptionKey (from parseEncryptionKeys or EncryptionKey.fromBase64) to keep them out of logs. */
@@ -20,7 +21,16 @@ export interface KeyringOptions {
   legacyTriggerDevKey?: string | EncryptionKey;
   /** Read `plain` rows (written before encryption was turned on). Default true; see the README's Security section. */
   acceptPlaintext?: boolean;
+  /**
+   * What new writes (and rotation) encrypt with: `'aes-256-gcm'` (node:crypto, the default) or
+   * `'xchacha20-poly1305'` (libsodium, through the optional peer dependency sodium-native, under a key derived
+   * from each keyring key). Rows of both are read whichever is chosen.
+   */
+  algorithm?: EncryptionAlgorithm;
 }
+
+/** The encodings a keyring encrypts with. */
+export type EncryptionAlgorithm = 'aes-256-gcm' | 'xchacha20-poly1305';
 
 /** `'none'` stores plaintext JSONB and is only ever an explicit choice. */
 export type EncryptionOptions = 'none' | KeyringOptions;
@@ -33,6 +43,8 @@ export interface SecretCodec {
   /** Whether stored JSON must also be valid as JSONB text (no \u0000, no unpaired surrogates). */
   readonly storesPlainJson: boolean;
   readonly activeKeyId: string | undefined;
+  /** The encoding new writes get, and rotation moves rows to; undefined without a keyring. */
+  readonly activeEncoding: EncryptionAlgorithm | undefined;
   /** Encodes the value of write `writeId` of `key`: a ciphertext is bound to both, and moved elsewhere fails. */
   encode(key: string, json: string, writeId: string | null): StoredValue;
   decode(key: string, stored: WrittenValue): string;
@@ -50,6 +62,8 @@ export type KeyringDescription =
   | { encryption: 'none' }
   | {
       encryption: 'aes-256-gcm';
+      /** What new writes are encrypted with. */
+      algorithm: EncryptionAlgorithm;
       /** The key new writes use. */
       activeKeyId: string;
       keyIds: string[];
@@ -77,7 +91,7 @@ export function createCodec(options: EncryptionOptions | undefined): SecretCodec
   if (typeof options !== 'object' || options === null) {
     throw new SecretStoreConfigError('encryption', "must be { keys, activeKeyId } or 'none'");
   }
-  const { keys, activeKeyId, legacyTriggerDevKey, acceptPlaintext = true } = options;
+  const { keys, activeKeyId, legacyTriggerDevKey, acceptPlaintext = true, algorithm = 'aes-256-gcm' } = options;
   if (typeof keys !== 'object' || keys === null)
     throw new SecretStoreConfigError('encryption.keys', 'must be an object of id → key');
   const keyring = new Map<string, KeyObject>();
@@ -102,5 +116,11 @@ export function createCodec(options: EncryptionOptions | undefined): SecretCodec
         );
   if (typeof acceptPlaintext !== 'boolean')
     throw new SecretStoreConfigError('encryption.acceptPlaintext', 'must be a boolean');
-  return new AesGcmCodec(activeKeyId, keyring, triggerDevKey, acceptPlaintext);
+  if (algorithm !== 'aes-256-gcm' && algorithm !== XCHACHA_ENCODING) {
+    throw new SecretStoreConfigError('encryption.algorithm', "must be 'aes-256-gcm' or 'xchacha20-poly1305'");
+  }
+  if (algorithm === XCHACHA_ENCODING && loadSodium() === null) {
+    throw new SecretStoreConfigError('encryption.algorithm', `'xchacha20-poly1305' cannot be used: ${SODIUM_MISSING}`);
+  }
+  return new AesGcmCodec(activeKeyId, keyring, triggerDevKey, acceptPlaintext, algorithm);
 }

@@ -798,6 +798,7 @@ export const listSecretVersions = new PreparedQuery<IListSecretVersionsParams,IL
 
 /** 'ListVersionsToRotate' parameters type */
 export interface IListVersionsToRotateParams {
+  activeEncoding: string;
   activeKeyId: string;
   afterKey: string;
   afterVersion: number;
@@ -821,7 +822,7 @@ export interface IListVersionsToRotateQuery {
   result: IListVersionsToRotateResult;
 }
 
-const listVersionsToRotateIR: any = {"usedParamSet":{"activeKeyId":true,"afterKey":true,"afterVersion":true,"limit":true},"params":[{"name":"activeKeyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":225,"b":237}]},{"name":"afterKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":273}]},{"name":"afterVersion","required":true,"transform":{"type":"scalar"},"locs":[{"a":276,"b":289}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":320,"b":326}]}],"statement":"SELECT key, version, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\",\n       created_at AS \"createdAt\"\nFROM secret_versions\nWHERE value IS NOT NULL\n  AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)\n  AND (key, version) > (:afterKey!, :afterVersion!)\nORDER BY key, version\nLIMIT :limit!"};
+const listVersionsToRotateIR: any = {"usedParamSet":{"activeEncoding":true,"activeKeyId":true,"afterKey":true,"afterVersion":true,"limit":true},"params":[{"name":"activeEncoding","required":true,"transform":{"type":"scalar"},"locs":[{"a":198,"b":213}]},{"name":"activeKeyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":240}]},{"name":"afterKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":267,"b":276}]},{"name":"afterVersion","required":true,"transform":{"type":"scalar"},"locs":[{"a":279,"b":292}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":329}]}],"statement":"SELECT key, version, value::text AS \"valueJson\", encoding, key_id AS \"keyId\", write_id AS \"writeId\",\n       created_at AS \"createdAt\"\nFROM secret_versions\nWHERE value IS NOT NULL\n  AND (encoding <> :activeEncoding! OR key_id <> :activeKeyId!)\n  AND (key, version) > (:afterKey!, :afterVersion!)\nORDER BY key, version\nLIMIT :limit!"};
 
 /**
  * Query generated from SQL:
@@ -830,7 +831,7 @@ const listVersionsToRotateIR: any = {"usedParamSet":{"activeKeyId":true,"afterKe
  *        created_at AS "createdAt"
  * FROM secret_versions
  * WHERE value IS NOT NULL
- *   AND (encoding <> 'aes-256-gcm' OR key_id <> :activeKeyId!)
+ *   AND (encoding <> :activeEncoding! OR key_id <> :activeKeyId!)
  *   AND (key, version) > (:afterKey!, :afterVersion!)
  * ORDER BY key, version
  * LIMIT :limit!

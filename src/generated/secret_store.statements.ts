@@ -361,11 +361,11 @@ export const listVersionsToRotate: Statement<IListVersionsToRotateParams, IListV
        created_at AS "createdAt"
 FROM secret_versions
 WHERE value IS NOT NULL
-  AND (encoding <> 'aes-256-gcm' OR key_id <> $1)
-  AND (key, version) > ($2, $3)
+  AND (encoding <> $1 OR key_id <> $2)
+  AND (key, version) > ($3, $4)
 ORDER BY key, version
-LIMIT $4`,
-  params: ['activeKeyId', 'afterKey', 'afterVersion', 'limit'],
+LIMIT $5`,
+  params: ['activeEncoding', 'activeKeyId', 'afterKey', 'afterVersion', 'limit'],
 };
 
 export const reencryptVersion: Statement<IReencryptVersionParams, IReencryptVersionResult> = {

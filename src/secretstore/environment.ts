@@ -1,5 +1,5 @@
 import { readSetting, type Environment } from '../database/config';
-import type { KeyringOptions } from '../encryption/secret-codec';
+import type { EncryptionAlgorithm, KeyringOptions } from '../encryption/secret-codec';
 import { parseEncryptionKeys, type EncryptionKey, type ParsedEncryptionKeys } from '../encryption/encryption-key';
 import { triggerDevKeyFromText } from '../encryption/triggerdev-envelope';
 import { InvalidArgumentError, SecretStoreConfigError } from '../errors';
@@ -11,13 +11,24 @@ export interface EnvironmentKeys {
   keyring?: ParsedEncryptionKeys;
   /** SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY, the legacy trigger.dev key. */
   legacyTriggerDevKey?: EncryptionKey;
+  /** SECRETSTORE_ENCRYPTION_ALGORITHM: what new writes and rotation encrypt with. */
+  algorithm?: EncryptionAlgorithm;
 }
 
-/** SECRETSTORE_ENCRYPTION_KEYS and SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY, validated. */
+const ALGORITHMS: readonly EncryptionAlgorithm[] = ['aes-256-gcm', 'xchacha20-poly1305'];
+
+/** SECRETSTORE_ENCRYPTION_KEYS, SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY and SECRETSTORE_ENCRYPTION_ALGORITHM, validated. */
 export function readEnvironmentKeys(env: Environment): EnvironmentKeys {
   const spec = readSetting(env, 'SECRETSTORE_ENCRYPTION_KEYS');
   const legacy = readSetting(env, 'SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY');
+  const algorithm = readSetting(env, 'SECRETSTORE_ENCRYPTION_ALGORITHM')?.trim();
   const keys: EnvironmentKeys = {};
+  if (algorithm !== undefined) {
+    if (!ALGORITHMS.includes(algorithm as EncryptionAlgorithm)) {
+      throw new SecretStoreConfigError('SECRETSTORE_ENCRYPTION_ALGORITHM', `must be ${ALGORITHMS.join(' or ')}`);
+    }
+    keys.algorithm = algorithm as EncryptionAlgorithm;
+  }
   if (spec !== undefined) keys.keyring = parseEncryptionKeys(spec);
   if (legacy !== undefined) {
     keys.legacyTriggerDevKey = triggerDevKeyFromText(legacy, 'SECRETSTORE_TRIGGERDEV_ENCRYPTION_KEY');
@@ -25,9 +36,16 @@ export function readEnvironmentKeys(env: Environment): EnvironmentKeys {
   return keys;
 }
 
-/** A keyring with the environment's legacy trigger.dev key, when it gives one. */
-export function withLegacyKey(keyring: ParsedEncryptionKeys, { legacyTriggerDevKey }: EnvironmentKeys): KeyringOptions {
-  return legacyTriggerDevKey ? { ...keyring, legacyTriggerDevKey } : keyring;
+/** A keyring with the environment's legacy trigger.dev key and algorithm, when it gives them. */
+export function withLegacyKey(
+  keyring: ParsedEncryptionKeys,
+  { legacyTriggerDevKey, algorithm }: EnvironmentKeys,
+): KeyringOptions {
+  return {
+    ...keyring,
+    ...(legacyTriggerDevKey && { legacyTriggerDevKey }),
+    ...(algorithm && { algorithm }),
+  };
 }
 
 /** SECRETSTORE_PREPARED_STATEMENTS: `true` or `false` (`1` or `0`); undefined when unset. */

@@ -449,13 +449,14 @@ export class InMemorySecretStoreRepository implements SecretStoreRepository {
     activeKeyId: string,
     after: { key: string; version: number },
     limit: number,
+    activeEncoding: SecretEncoding = 'aes-256-gcm',
   ): Promise<SecretVersionRecord[]> {
     const pending: SecretVersionRecord[] = [];
     for (const [key, versions] of this.#state.versions) {
       const byKey = compareKeys(key, after.key);
       for (const row of versions) {
-        // key_id <> $1 is not true of a null key id, which only an aes-256-gcm row could (but never does) have.
-        const stale = row.encoding !== 'aes-256-gcm' || (row.keyId !== null && row.keyId !== activeKeyId);
+        // key_id <> $1 is not true of a null key id, which only an encrypted row could (but never does) have.
+        const stale = row.encoding !== activeEncoding || (row.keyId !== null && row.keyId !== activeKeyId);
         const later = byKey > 0 || (byKey === 0 && row.version > after.version);
         if (stale && later && hasValue(row)) pending.push(versionRecordOf(key, row));
       }

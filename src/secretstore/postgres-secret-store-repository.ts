@@ -387,13 +387,14 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     activeKeyId: string,
     after: { key: string; version: number },
     limit: number,
+    activeEncoding: SecretEncoding = 'aes-256-gcm',
   ): Promise<SecretVersionRecord[]> {
     return this.run(
       () => 'Listing secrets to re-encrypt',
       async () => {
         const rows = await runStatement(
           statements.listVersionsToRotate,
-          { activeKeyId, afterKey: after.key, afterVersion: after.version, limit },
+          { activeKeyId, activeEncoding, afterKey: after.key, afterVersion: after.version, limit },
           this.db,
         );
         return rows.map(toVersionRecord);

@@ -70,6 +70,7 @@ export async function rotateEncryptionKeys(
   const actor = actorOf(actorArgument(options?.actor));
   const { codec, telemetry } = core;
   const activeKeyId = codec.activeKeyId;
+  const activeEncoding = codec.activeEncoding ?? 'aes-256-gcm';
   if (activeKeyId === undefined) {
     throw new SecretStoreConfigError('encryption', "is 'none': there is no key to rotate to");
   }
@@ -81,7 +82,9 @@ export async function rotateEncryptionKeys(
   };
   let after = { key: '', version: 0 };
   for (;;) {
-    const batch = await readWithRetry(core.retry, () => repository.listVersionsToRotate(activeKeyId, after, batchSize));
+    const batch = await readWithRetry(core.retry, () =>
+      repository.listVersionsToRotate(activeKeyId, after, batchSize, activeEncoding),
+    );
     for (const record of batch) {
       result.scanned++;
       after = { key: record.key, version: record.version };

@@ -1,11 +1,11 @@
 /** How a row's value is encoded; the table's `encoding` column. */
-export type SecretEncoding = 'plain' | 'aes-256-gcm' | 'triggerdev-v2';
+export type SecretEncoding = 'plain' | 'aes-256-gcm' | 'xchacha20-poly1305' | 'triggerdev-v2';
 
 /** A value as it is written to the table. */
 export interface StoredValue {
   valueJson: string;
   encoding: SecretEncoding;
-  /** The key id, for `aes-256-gcm` rows only. */
+  /** The key id, for `aes-256-gcm` and `xchacha20-poly1305` rows only. */
   keyId: string | null;
 }
 

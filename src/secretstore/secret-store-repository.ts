@@ -7,6 +7,7 @@ import type {
   EncryptionUsage,
   KeyFingerprint,
   SecretMetadataPatch,
+  SecretEncoding,
   SecretMetadataRecord,
   SecretRecord,
   SecretValueRecord,
@@ -141,12 +142,13 @@ export interface SecretStoreRepository {
   listSecretVersions(key: string): Promise<SecretVersionInfo[]>;
   /**
    * Up to `limit` kept versions, in key and version order after `after`, that are not encrypted under
-   * `activeKeyId` (plaintext, trigger.dev and other-key rows).
+   * `activeKeyId` with `activeEncoding` (default aes-256-gcm): plaintext, trigger.dev, other-key and other-algorithm rows.
    */
   listVersionsToRotate(
     activeKeyId: string,
     after: { key: string; version: number },
     limit: number,
+    activeEncoding?: SecretEncoding,
   ): Promise<SecretVersionRecord[]>;
   /**
    * Replaces a kept version's value (and the current one's, when it is current) if it is still `from`:

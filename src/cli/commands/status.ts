@@ -9,7 +9,7 @@ import { formatFields, formatLocation, formatTable, type CommandResult } from '.
 
 interface KeyInUseJson extends EncryptionUsage {
   /**
-   * Whether the configured keyring reads these rows: for aes-256-gcm, its key id is in the keyring; for
+   * Whether the configured keyring reads these rows: for aes-256-gcm and xchacha20-poly1305, its key id is in the keyring; for
    * plaintext rows, plaintext is accepted; for triggerdev-v2 rows, the trigger.dev key is configured.
    */
   inKeyring: boolean;
@@ -56,6 +56,7 @@ function describeKeyChecks(keys: readonly EncryptionKeyCheck[] | null): string {
 function inKeyring(usage: EncryptionUsage, keyring: KeyringDescription): boolean {
   switch (usage.encoding) {
     case 'aes-256-gcm':
+    case 'xchacha20-poly1305':
       return usage.keyId !== null && keyring.keyIds.includes(usage.keyId);
     case 'plain':
       return keyring.acceptPlaintext;
