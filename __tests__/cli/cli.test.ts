@@ -339,6 +339,7 @@ describe('migrate, rotate-keys and status', () => {
       );
       expect(rotated).toEqual({
         activeKeyId: 'k2',
+        algorithm: 'aes-256-gcm',
         scanned: 3,
         reEncrypted: 3,
         skipped: 0,
@@ -352,6 +353,7 @@ describe('migrate, rotate-keys and status', () => {
         migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
         keyring: {
           activeKeyId: 'k2',
+          algorithm: 'aes-256-gcm',
           keyIds: ['k2', 'dev'],
           activeKeyInKeyring: true,
           // The development key wrote the secrets first; k2 wrote them again in the rotation.

@@ -68,6 +68,7 @@ describe('rotate-keys and status on the embedded database', () => {
 
       expect(expectJson(await inData(['--json', 'rotate-keys', '--batch-size', '1'], rotating))).toEqual({
         activeKeyId: 'k2',
+        algorithm: 'aes-256-gcm',
         scanned: 1,
         reEncrypted: 1,
         skipped: 0,
@@ -79,6 +80,7 @@ describe('rotate-keys and status on the embedded database', () => {
         migrations: { applied: MIGRATIONS.map((name) => ({ name, changed: false })), pending: [], unknown: [] },
         keyring: {
           activeKeyId: 'k2',
+          algorithm: 'aes-256-gcm',
           keyIds: ['k2', 'dev'],
           activeKeyInKeyring: true,
           keys: [

@@ -63,7 +63,7 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
       expect(expectJson(await onServer(['--json', 'status']))).toEqual({
         database: { kind: 'server', description: `${hostPort}/postgres`, exists: true },
         migrations: { applied: [], pending: MIGRATIONS, unknown: [] },
-        keyring: { activeKeyId: 'k1', keyIds: ['k1'], activeKeyInKeyring: true, keys: null },
+        keyring: { activeKeyId: 'k1', algorithm: 'aes-256-gcm', keyIds: ['k1'], activeKeyInKeyring: true, keys: null },
         keysInUse: null,
         allKeysInKeyring: true,
       });
@@ -145,6 +145,7 @@ describe('on a PostgreSQL server (in-memory PGlite behind a socket)', () => {
       expect({ code: rotation.code, stderr: rotation.stderr }).toEqual({ code: 5, stderr: '' });
       expect(JSON.parse(rotation.stdout)).toEqual({
         activeKeyId: 'k1',
+        algorithm: 'aes-256-gcm',
         scanned: 2,
         reEncrypted: 1,
         skipped: 0,

@@ -155,6 +155,16 @@ describe('toDatabaseError', () => {
     );
   });
 
+  it('tells to migrate when a table refuses an encoding by its encoding check, and not for other checks', () => {
+    const refused = (constraint: string) =>
+      toDatabaseError(Object.assign(pgError('23514', 'new row violates check constraint'), { constraint }), OPERATION);
+    for (const constraint of ['secret_store_encoding_check', 'secret_versions_encoding_check']) {
+      expect(refused(constraint)).toMatchObject({ code: 'SCHEMA_NOT_MIGRATED' });
+      expect(refused(constraint).message).toContain('run migrate()');
+    }
+    expect(refused('secret_store_max_versions_check')).toMatchObject({ code: 'DATABASE_ERROR' });
+  });
+
   it('returns a SecretStoreError as it is', () => {
     const original = new SecretNotFoundError('svc/db');
 

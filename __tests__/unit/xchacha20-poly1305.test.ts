@@ -3,9 +3,9 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 
 import { EncryptionKey, SecretCorruptError, SecretDecryptionError, type WrittenValue } from '../../src';
 import { createCodec } from '../../src/encryption/secret-codec';
-import { loadSodium } from '../../src/encryption/xchacha20-poly1305';
+import { loadSodium, type Sodium } from '../../src/encryption/xchacha20-poly1305';
 
-const sodium = loadSodium() as NonNullable<ReturnType<typeof loadSodium>>;
+const sodium = loadSodium().library as Sodium;
 
 const MARKER = 'sk_live_XCHACHA_MARKER_5e1b';
 const json = JSON.stringify({ token: MARKER });
@@ -39,7 +39,11 @@ describe('xchacha20-poly1305', () => {
   it('is read by a store that writes AES-256-GCM, and the other way round', () => {
     expect(gcm.decode('app/a', written(xchacha, 'app/a', 'w1'))).toBe(json);
     expect(xchacha.decode('app/a', written(gcm, 'app/a', 'w1'))).toBe(json);
-    expect(xchacha.describe()).toMatchObject({ encryption: 'aes-256-gcm', algorithm: 'xchacha20-poly1305' });
+    expect(xchacha.describe()).toMatchObject({
+      encryption: 'aes-256-gcm',
+      algorithm: 'xchacha20-poly1305',
+      sodiumNative: true,
+    });
     expect(xchacha.activeEncoding).toBe('xchacha20-poly1305');
     expect(gcm.activeEncoding).toBe('aes-256-gcm');
   });

@@ -77,6 +77,9 @@ export class CommitFailed extends Error {
   }
 }
 
+/** The CHECK constraints that list the encodings a table takes (migration 006 added xchacha20-poly1305). */
+const ENCODING_CHECKS = new Set(['secret_store_encoding_check', 'secret_versions_encoding_check']);
+
 // node-postgres refuses a query on a client whose connection has already failed, without sending it.
 const NOT_SENT_MESSAGE = 'is not queryable';
 
@@ -159,6 +162,14 @@ function mapDriverError(error: unknown, operation: string, requestSent: boolean)
         operation,
         code,
         `${detail}: the database has no secret store schema yet; run migrate() on it first`,
+      );
+    }
+    // A value of an encoding a pending migration adds (XChaCha20-Poly1305 before 006): named by the constraint only.
+    if (code === '23514' && ENCODING_CHECKS.has(stringProperty(error, 'constraint') ?? '')) {
+      return new SchemaNotMigratedError(
+        operation,
+        code,
+        `${detail}: the table does not take this encoding yet; run migrate() (or secretstore migrate) first`,
       );
     }
     return new DatabaseOperationError(operation, code, detail);

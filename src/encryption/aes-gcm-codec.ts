@@ -11,8 +11,8 @@ import type { EncryptionAlgorithm, KeyringDescription, SecretCodec } from './sec
 import { decodeTriggerDevEnvelope } from './triggerdev-envelope';
 import {
   loadSodium,
-  SODIUM_MISSING,
   XCHACHA_ENCODING,
+  type Sodium,
   xchachaKeyOf,
   xchachaOpen,
   xchachaSeal,
@@ -51,7 +51,7 @@ export class AesGcmCodec implements SecretCodec {
   private readonly auditMacs: ReadonlyMap<string, AuditMac>;
   readonly auditMac: AuditMac;
   /** XChaCha20-Poly1305 keys by key id, derived on first use. */
-  private readonly xchachaKeys = new Map<string, Buffer>();
+  readonly #xchachaKeys = new Map<string, Buffer>();
 
   constructor(
     readonly activeKeyId: string,
@@ -76,10 +76,10 @@ export class AesGcmCodec implements SecretCodec {
   }
 
   private xchachaKey(keyId: string, material: KeyObject): Buffer {
-    let derived = this.xchachaKeys.get(keyId);
+    let derived = this.#xchachaKeys.get(keyId);
     if (derived === undefined) {
       derived = xchachaKeyOf(material);
-      this.xchachaKeys.set(keyId, derived);
+      this.#xchachaKeys.set(keyId, derived);
     }
     return derived;
   }
@@ -102,7 +102,7 @@ export class AesGcmCodec implements SecretCodec {
   /** The createCodec check made sure that sodium-native is there. */
   private encodeXChaCha(key: string, json: string, writeId: string | null): StoredValue {
     const material = this.keys.get(this.activeKeyId) as KeyObject;
-    const sodium = loadSodium() as NonNullable<ReturnType<typeof loadSodium>>;
+    const sodium = loadSodium().library as Sodium;
     const aad = additionalData(ENVELOPE_VERSION, this.activeKeyId, key, writeId);
     const { nonce, ciphertext, tag } = xchachaSeal(sodium, this.xchachaKey(this.activeKeyId, material), json, aad);
     const valueJson = `${this.envelopeHead}"nonce":"${nonce.toString('base64')}","ct":"${ciphertext.toString('base64')}","tag":"${tag.toString('base64')}"}`;
@@ -153,9 +153,9 @@ export class AesGcmCodec implements SecretCodec {
     };
     const aad = additionalData(envelope.v, envelope.kid, key, writeId);
     if (encoding !== XCHACHA_ENCODING) return decrypt(key, envelope.kid, material, parts, aad);
-    const sodium = loadSodium();
+    const { library: sodium, problem } = loadSodium();
     if (sodium === null)
-      throw new SecretDecryptionError(key, envelope.kid, `the row is XChaCha20-Poly1305 and ${SODIUM_MISSING}`);
+      throw new SecretDecryptionError(key, envelope.kid, `the row is XChaCha20-Poly1305 and ${problem}`);
     return xchachaOpen(sodium, key, envelope.kid, this.xchachaKey(envelope.kid, material), parts, aad);
   }
 
@@ -163,6 +163,7 @@ export class AesGcmCodec implements SecretCodec {
     return {
       encryption: ALGORITHM,
       algorithm: this.algorithm,
+      sodiumNative: loadSodium().library !== null,
       activeKeyId: this.activeKeyId,
       keyIds: [...this.keys.keys()],
       legacyTriggerDevKey: this.triggerDevKey !== undefined,

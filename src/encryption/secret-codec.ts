@@ -7,7 +7,7 @@ import type { AuditMac } from './audit-mac';
 import { assertKeyId, EncryptionKey, keyObjectOf } from './encryption-key';
 import { PlaintextCodec } from './plaintext-codec';
 import { triggerDevKeyFromText } from './triggerdev-envelope';
-import { loadSodium, SODIUM_MISSING, XCHACHA_ENCODING } from './xchacha20-poly1305';
+import { loadSodium, XCHACHA_ENCODING } from './xchacha20-poly1305';
 
 export interface KeyringOptions {
   /** 32-byte keys by id. Use EncryptionKey (from parseEncryptionKeys or EncryptionKey.fromBase64) to keep them out of logs. */
@@ -61,9 +61,12 @@ export interface SecretCodec {
 export type KeyringDescription =
   | { encryption: 'none' }
   | {
+      /** A keyring encrypts (the name of the first algorithm, kept for compatibility): see `algorithm`. */
       encryption: 'aes-256-gcm';
       /** What new writes are encrypted with. */
       algorithm: EncryptionAlgorithm;
+      /** Whether sodium-native loads here: XChaCha20-Poly1305 rows can be read (and written). */
+      sodiumNative: boolean;
       /** The key new writes use. */
       activeKeyId: string;
       keyIds: string[];
@@ -119,8 +122,9 @@ export function createCodec(options: EncryptionOptions | undefined): SecretCodec
   if (algorithm !== 'aes-256-gcm' && algorithm !== XCHACHA_ENCODING) {
     throw new SecretStoreConfigError('encryption.algorithm', "must be 'aes-256-gcm' or 'xchacha20-poly1305'");
   }
-  if (algorithm === XCHACHA_ENCODING && loadSodium() === null) {
-    throw new SecretStoreConfigError('encryption.algorithm', `'xchacha20-poly1305' cannot be used: ${SODIUM_MISSING}`);
+  const sodium = algorithm === XCHACHA_ENCODING ? loadSodium() : undefined;
+  if (sodium?.library === null) {
+    throw new SecretStoreConfigError('encryption.algorithm', `'xchacha20-poly1305' cannot be used: ${sodium.problem}`);
   }
   return new AesGcmCodec(activeKeyId, keyring, triggerDevKey, acceptPlaintext, algorithm);
 }

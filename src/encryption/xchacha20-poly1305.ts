@@ -13,7 +13,7 @@ const KEY_BYTES = 32;
 const SUBKEY_INFO = '@kongflow/secretstore xchacha20-poly1305';
 
 /** The part of sodium-native this package calls. */
-interface Sodium {
+export interface Sodium {
   crypto_aead_xchacha20poly1305_ietf_encrypt(
     ciphertext: Buffer,
     message: Buffer,
@@ -33,23 +33,36 @@ interface Sodium {
   randombytes_buf(buffer: Buffer): void;
 }
 
-let sodium: Sodium | null | undefined;
+/** sodium-native as loaded: the library, or why it could not be. */
+export type LoadedSodium = { library: Sodium; problem?: undefined } | { library: null; problem: string };
 
-/**
- * sodium-native, an optional peer dependency, loaded on first use; null when it is not installed. Through
- * createRequire, which works in the CommonJS and the ESM builds alike (the ESM build has no `require`).
- */
-export function loadSodium(): Sodium | null {
-  if (sodium !== undefined) return sodium;
-  try {
-    sodium = createRequire(__filename)('sodium-native') as Sodium;
-  } catch {
-    sodium = null;
-  }
-  return sodium;
+let loaded: LoadedSodium | undefined;
+
+function isModuleNotFound(error: unknown): boolean {
+  const { code, message } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  return code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'sodium-native'");
 }
 
-export const SODIUM_MISSING = 'the optional dependency sodium-native is not installed (npm install sodium-native)';
+/**
+ * sodium-native, an optional peer dependency, loaded on first use. Through createRequire, which works in the
+ * CommonJS and the ESM builds alike (the ESM build has no `require`). Not installed, and installed but not
+ * loadable (no native build for this platform, an ABI mismatch), are told apart: the second says why.
+ */
+export function loadSodium(): LoadedSodium {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = { library: createRequire(__filename)('sodium-native') as Sodium };
+  } catch (error) {
+    const problem = isModuleNotFound(error)
+      ? 'the optional dependency sodium-native is not installed (npm install sodium-native)'
+      : `sodium-native is installed but could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+    loaded = { library: null, problem };
+  }
+  return loaded;
+}
 
 /** The XChaCha20-Poly1305 key of a keyring key: HKDF-SHA256 of it, so that it is never the AES key itself. */
 export function xchachaKeyOf(material: KeyObject): Buffer {

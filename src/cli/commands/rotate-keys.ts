@@ -2,6 +2,7 @@ import type { RotationResult } from '../../secretstore/rotation';
 import type { CommandContext } from '../command-context';
 import { ExitCode } from '../exit-codes';
 import { describeKeyring } from '../keyring';
+import { algorithmNote } from './status';
 import { formatFields, formatTable, type CommandResult } from '../output';
 
 export interface RotateKeysOptions {
@@ -10,6 +11,8 @@ export interface RotateKeysOptions {
 
 interface RotateKeysJson extends RotationResult {
   activeKeyId: string | undefined;
+  /** What every version was moved to, with the key. */
+  algorithm: string | undefined;
 }
 
 /**
@@ -17,12 +20,12 @@ interface RotateKeysJson extends RotationResult {
  * reseals the audit trail's checkpoints under it; exit 5 when any version is left.
  */
 export async function rotateKeysCommand(context: CommandContext, options: RotateKeysOptions): Promise<CommandResult> {
-  const json: RotateKeysJson = await context.database.withStore(async (store) => ({
-    activeKeyId: describeKeyring(store).activeKeyId,
-    ...(await store.rotateEncryptionKeys({ batchSize: options.batchSize })),
-  }));
+  const json: RotateKeysJson = await context.database.withStore(async (store) => {
+    const { activeKeyId, algorithm } = describeKeyring(store);
+    return { activeKeyId, algorithm, ...(await store.rotateEncryptionKeys({ batchSize: options.batchSize })) };
+  });
   const fields = formatFields([
-    ['active key', json.activeKeyId ?? 'none'],
+    ['active key', `${json.activeKeyId ?? 'none'}${algorithmNote(json.algorithm)}`],
     ['scanned', String(json.scanned)],
     ['re-encrypted', String(json.reEncrypted)],
     ['skipped', String(json.skipped)],

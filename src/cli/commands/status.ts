@@ -9,7 +9,8 @@ import { formatFields, formatLocation, formatTable, type CommandResult } from '.
 
 interface KeyInUseJson extends EncryptionUsage {
   /**
-   * Whether the configured keyring reads these rows: for aes-256-gcm and xchacha20-poly1305, its key id is in the keyring; for
+   * Whether the configured keyring reads these rows: for aes-256-gcm, its key id is in the keyring (and, for
+   * xchacha20-poly1305, sodium-native loads); for
    * plaintext rows, plaintext is accepted; for triggerdev-v2 rows, the trigger.dev key is configured.
    */
   inKeyring: boolean;
@@ -24,6 +25,8 @@ interface StatusJson {
   migrations: MigrationStatus | null;
   keyring: {
     activeKeyId: string | undefined;
+    /** What new writes and rotation encrypt with (aes-256-gcm or xchacha20-poly1305); undefined without a keyring. */
+    algorithm: string | undefined;
     keyIds: string[];
     activeKeyInKeyring: boolean;
     /**
@@ -56,8 +59,9 @@ function describeKeyChecks(keys: readonly EncryptionKeyCheck[] | null): string {
 function inKeyring(usage: EncryptionUsage, keyring: KeyringDescription): boolean {
   switch (usage.encoding) {
     case 'aes-256-gcm':
-    case 'xchacha20-poly1305':
       return usage.keyId !== null && keyring.keyIds.includes(usage.keyId);
+    case 'xchacha20-poly1305':
+      return usage.keyId !== null && keyring.keyIds.includes(usage.keyId) && keyring.sodiumNative;
     case 'plain':
       return keyring.acceptPlaintext;
     default:
@@ -83,6 +87,11 @@ function describeKeysInUse(keysInUse: readonly KeyInUseJson[] | null): string {
 
 const NO_STORE = 'none yet: set, import or migrate creates one here';
 
+/** The algorithm beside the active key, when it is not the default. */
+export function algorithmNote(algorithm: string | undefined): string {
+  return algorithm === undefined || algorithm === 'aes-256-gcm' ? '' : ` (${algorithm})`;
+}
+
 function formatStatus(status: StatusJson): string {
   const { keyring, keysInUse, migrations } = status;
   if (migrations === null || keyring === null) {
@@ -94,7 +103,10 @@ function formatStatus(status: StatusJson): string {
   const fields = formatFields([
     ['database', formatLocation(status.database)],
     ['migrations', formatMigrations(migrations)],
-    ['active key', `${keyring.activeKeyId ?? 'none'}${keyring.activeKeyInKeyring ? '' : ' (not in the keyring)'}`],
+    [
+      'active key',
+      `${keyring.activeKeyId ?? 'none'}${algorithmNote(keyring.algorithm)}${keyring.activeKeyInKeyring ? '' : ' (not in the keyring)'}`,
+    ],
     ['keyring', keyring.keyIds.join(', ') || 'none'],
     ['key check', describeKeyChecks(keyring.keys)],
     ['keys in use', describeKeysInUse(keysInUse)],
@@ -162,7 +174,13 @@ export async function statusCommand(context: CommandContext): Promise<CommandRes
   const json: StatusJson = {
     database: { ...location, exists: true },
     migrations,
-    keyring: { activeKeyId: keyring.activeKeyId, keyIds: keyring.keyIds, activeKeyInKeyring, keys },
+    keyring: {
+      activeKeyId: keyring.activeKeyId,
+      algorithm: keyring.algorithm,
+      keyIds: keyring.keyIds,
+      activeKeyInKeyring,
+      keys,
+    },
     keysInUse,
     allKeysInKeyring:
       activeKeyInKeyring &&
