@@ -226,4 +226,35 @@ describe('change notifications', () => {
     await subscription.unsubscribe();
     expect(subscription.live).toBe(false);
   });
+
+  it('tells a subscriber of a listener that failed to start, and starts afresh for the next one', async () => {
+    let attempts = 0;
+    const feed = new ChangeFeed(() => {
+      attempts++;
+      return attempts === 1
+        ? Promise.reject(new Error('cannot listen'))
+        : Promise.resolve({ listening: true, close: () => Promise.resolve() });
+    });
+    const told: string[] = [];
+    const listener: ChangeListener = {
+      changes: () => undefined,
+      lost: (error) => told.push(`lost: ${error.message}`),
+      live: () => told.push('live'),
+    };
+    const failed = feed.subscribe(listener);
+    await failed.ready;
+    expect(failed.live).toBe(false);
+    expect(told).toEqual(['lost: cannot listen']);
+    const second = feed.subscribe(listener);
+    const third = feed.subscribe(listener);
+    await Promise.all([second.ready, third.ready]);
+    expect(attempts).toBe(2);
+    expect(second.live && third.live).toBe(true);
+    // The connection closes with its last subscriber only; unsubscribing twice is harmless.
+    await second.unsubscribe();
+    await second.unsubscribe();
+    expect(third.live).toBe(true);
+    await third.unsubscribe();
+    await failed.unsubscribe();
+  });
 });
