@@ -87,7 +87,7 @@ export function isUnreachable(error: unknown): boolean {
  * correct by them:
  *
  * - a read takes a ticket (the generation) before it starts, and its result is stored only if no change of
- *   that key (of any key, for a listing) was heard since: a read that raced a change never stores what it saw;
+ *   that key (for a listing, no change at all) was heard since: a read that raced a change never stores what it saw;
  * - a result older than the newest change heard of its key is never stored (a replica or a slow read);
  * - while notifications are not heard, nothing is served or stored; when they are heard again, everything is
  *   dropped (what happened in between is unknown), unless staleIfErrorMillis keeps it for reads the database
@@ -169,7 +169,7 @@ export class SecretCache {
     this.#evict(this.#keys);
   }
 
-  /** Stores a listing, unless any change was heard since its ticket; its secrets are stored one by one too. */
+  /** Stores a listing, unless a change was heard since its ticket; its secrets are stored one by one too. */
   storeList(prefix: string, secrets: CachedSecret[], ticket: number): void {
     let current = true;
     for (const secret of secrets) {
