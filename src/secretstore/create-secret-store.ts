@@ -12,6 +12,7 @@ import type { EncryptionOptions } from '../encryption/secret-codec';
 import { KeyringRequiredError, SecretStoreConfigError, StoreNotFoundError } from '../errors';
 import { readEnvironmentKeys, readPreparedStatements, withLegacyKey } from './environment';
 import { PostgresSecretStoreRepository } from './postgres-secret-store-repository';
+import { isUnreachable } from './secret-cache';
 import { cacheReady, secretStoreOver, type SecretStore } from './secret-store';
 import type { SecretStoreOptions } from './secret-store-options';
 import { StoreCore } from './store-core';
@@ -71,8 +72,13 @@ interface OpenedDatabase {
   location: StoreLocation;
   encryption: EncryptionOptions;
   migrateByDefault: boolean;
+  /** For the embedded folder: whether this process holds it or reached the process that does. */
+  role?: 'holder' | 'client';
   release?: () => Promise<void>;
 }
+
+/** Opens of an embedded folder made in a row when the holder reached closes before this process is ready. */
+const EMBEDDED_OPEN_ATTEMPTS = 3;
 
 async function openDatabase(options: CreateSecretStoreOptions, env: Environment): Promise<OpenedDatabase> {
   const { db, encryption: given, logger } = options;
@@ -129,34 +135,47 @@ function throwKeyringRequired(where: string): never {
 export async function createSecretStore(options: CreateSecretStoreOptions = {}): Promise<SecretStore> {
   const env = options.env ?? process.env;
   const listen = listenConfigOf(options, env);
-  const opened = await openDatabase(options, env);
-  try {
-    const {
-      db,
-      dataDir,
-      env: _env,
-      pool,
-      preparedStatements,
-      migrate: shouldMigrate,
-      createIfMissing,
-      listenDatabase,
-      ...rest
-    } = options;
-    const core = StoreCore.fromOptions(
-      { ...rest, encryption: opened.encryption },
-      { location: opened.location, release: opened.release },
-    );
-    if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
-    const embedded = opened.location.kind === 'embedded';
-    const repository = new PostgresSecretStoreRepository(opened.database, {
-      listen,
-      changesUnavailable: embedded ? `watch() and the cache ${EMBEDDED_CHANGES}` : undefined,
-    });
-    const store = secretStoreOver(repository, core);
-    await cacheReady(store);
-    return store;
-  } catch (error) {
-    await opened.release?.();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const opened = await openDatabase(options, env);
+    try {
+      return await storeOver(opened, options, listen);
+    } catch (error) {
+      await opened.release?.();
+      // The process that held the folder closed between being reached and serving this one (it removes its
+      // socket at once): open the folder again, to hold it now or to reach its next holder.
+      if (opened.role === 'client' && attempt < EMBEDDED_OPEN_ATTEMPTS && isUnreachable(error)) continue;
+      throw error;
+    }
   }
+}
+
+async function storeOver(
+  opened: OpenedDatabase,
+  options: CreateSecretStoreOptions,
+  listen: ClientConfig | undefined,
+): Promise<SecretStore> {
+  const {
+    db,
+    dataDir,
+    env: _env,
+    pool,
+    preparedStatements,
+    migrate: shouldMigrate,
+    createIfMissing,
+    listenDatabase,
+    ...rest
+  } = options;
+  const core = StoreCore.fromOptions(
+    { ...rest, encryption: opened.encryption },
+    { location: opened.location, release: opened.release },
+  );
+  if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
+  const embedded = opened.location.kind === 'embedded';
+  const repository = new PostgresSecretStoreRepository(opened.database, {
+    listen,
+    changesUnavailable: embedded ? `watch() and the cache ${EMBEDDED_CHANGES}` : undefined,
+  });
+  const store = secretStoreOver(repository, core);
+  await cacheReady(store);
+  return store;
 }
