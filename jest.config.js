@@ -13,7 +13,7 @@ const project = (name) => ({
 
 module.exports = {
   ...shared,
-  projects: [project('unit'), project('integration'), project('e2e'), project('cli')],
+  projects: [project('unit'), project('integration'), project('e2e'), project('cli'), project('cluster')],
   // Decides once per run which PostgreSQL the database tests use, and says which.
   globalSetup: '<rootDir>/__tests__/harness/global-setup.ts',
   globalTeardown: '<rootDir>/__tests__/harness/global-teardown.ts',

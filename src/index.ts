@@ -32,6 +32,7 @@ export type { RotationOptions, RotationResult } from './secretstore/rotation';
 export type { EncryptionKeyCheck } from './secretstore/key-fingerprint-check';
 export { createSecretStore, type CreateSecretStoreOptions } from './secretstore/create-secret-store';
 export type { StoreLocation } from './database/database-target';
+export type { ReplicaState, ReplicaStatus } from './database/replicated-database';
 export type { PoolOptions } from './database/pool';
 export { anyJson, type SecretSchema } from './secretstore/schema';
 

@@ -1,4 +1,5 @@
 import { SecretStoreConfigError } from '../errors';
+import { describeHosts, parseHostList } from './multi-host-url';
 
 /** Connection settings for node-postgres, resolved from the environment once, at the edge. */
 export interface DatabaseConfig {
@@ -38,6 +39,10 @@ export function readSetting(env: Environment, name: string): string | undefined 
  */
 export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined {
   const url = readSetting(env, 'DATABASE_URL')?.trim();
+  // Several servers (libpq's host list), which `new URL` refuses: read as libpq reads them.
+  if (url !== undefined && (parseHostList(url, 'DATABASE_URL')?.hosts.length ?? 0) > 1) {
+    return { connectionString: url };
+  }
   if (url !== undefined) {
     let parsed: URL;
     try {
@@ -76,6 +81,8 @@ export function readDatabaseConfig(env: Environment): DatabaseConfig | undefined
 
 /** A short description of where a config points, without credentials. */
 export function describeDatabaseConfig(config: DatabaseConfig): string {
+  const listed = config.connectionString === undefined ? undefined : parseListedHosts(config.connectionString);
+  if (listed !== undefined) return listed;
   if (config.connectionString) {
     try {
       const url = new URL(config.connectionString);
@@ -86,4 +93,16 @@ export function describeDatabaseConfig(config: DatabaseConfig): string {
     }
   }
   return `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? config.user ?? ''}`;
+}
+
+/** `hostA:5432,hostB:5433/db` for a string that lists several servers; undefined for any other. */
+function parseListedHosts(connectionString: string): string | undefined {
+  try {
+    const list = parseHostList(connectionString, 'DATABASE_URL');
+    if (list === undefined || list.hosts.length < 2) return undefined;
+    const path = /^[^/]*\/\/[^/?#]*(\/[^?#]*)?/.exec(connectionString)?.[1] ?? '';
+    return `${describeHosts(list.hosts)}${path.includes('@') ? '' : path}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,7 @@ import { ensureDataDir, resolveDataDir } from './data-dir';
 import type { Database } from './database';
 import { openEmbeddedDatabase, type EmbeddedDatabase, type OpenEmbeddedOptions } from './embedded';
 import { createPool, type PoolOptions } from './pool';
+import type { Pool } from 'pg';
 import type { SecretStoreLogger } from '../logger';
 import { toDatabase, type StatementOptions } from './to-database';
 
@@ -35,6 +36,8 @@ export const HANDLE_LOCATION: StoreLocation = { kind: 'handle', description: 'a 
 export interface OpenedTarget {
   database: Database;
   location: StoreLocation;
+  /** For a server: the pool under `database`. */
+  pool?: Pool;
   /** For the embedded database: whether this process holds the folder or reached its holder. */
   role?: EmbeddedDatabase['role'];
   /** Closes the pool or the embedded database that was opened. */
@@ -60,7 +63,7 @@ export async function openTarget(target: DatabaseTarget, options: OpenTargetOpti
   if (target.kind === 'server') {
     const pool = createPool(target.config, options.pool);
     const database = toDatabase(pool, { preparedStatements: options.preparedStatements });
-    return { database, location, release: () => pool.end() };
+    return { database, pool, location, release: () => pool.end() };
   }
   await ensureDataDir(target.dataDir, options.logger);
   await options.beforeOpening?.(target.dataDir);

@@ -82,6 +82,11 @@ export interface Database extends Queryable {
    * its text where the driver allows it (node-postgres), else like `query`.
    */
   statement(text: string, values: unknown[]): Promise<QueryResultLike>;
+  /**
+   * Runs one of the store's fixed reads, which a replica may serve (see ReplicatedDatabase); where absent, the
+   * read is a `statement` like any other.
+   */
+  readStatement?(text: string, values: unknown[]): Promise<QueryResultLike>;
   /** Runs `work` on one connection (the same session throughout), released afterwards. */
   withConnection<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   /** Runs `work` in BEGIN … COMMIT, rolling back when it throws; undefined when the handle cannot provide one. */

@@ -60,6 +60,16 @@ export class ConnectionNotObtained extends Error {
 }
 
 /**
+ * None of a connection string's servers answered as what its target_session_attrs asks for (during a failover:
+ * the primary is gone and no standby has been promoted yet). Nothing was sent.
+ */
+export class NoTargetServer extends Error {
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+/**
  * A statement the server cancelled (57014) before the store's statement timeout could have run out, or with
  * none set: someone else cancelled it. The server says 57014 for both, in a message whose words depend on its
  * locale; the store tells them apart by what it set and how long the statement ran.
@@ -130,6 +140,9 @@ export function isStatementTimeoutRefused(error: unknown): boolean {
 
 function mapDriverError(error: unknown, operation: string, requestSent: boolean): SecretStoreError {
   if (error instanceof SecretStoreError) return error;
+  if (error instanceof NoTargetServer) {
+    return new DatabaseUnavailableError(operation, undefined, error.description, false);
+  }
 
   const code = stringProperty(error, 'code');
   const message = stringProperty(error, 'message') ?? String(error);

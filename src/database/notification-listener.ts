@@ -33,7 +33,7 @@ export interface ListenerTiming {
   maxReconnectDelayMillis: number;
 }
 
-const DEFAULT_LISTENER_TIMING: ListenerTiming = {
+export const DEFAULT_LISTENER_TIMING: ListenerTiming = {
   heartbeatMillis: 10_000,
   heartbeatTimeoutMillis: 5_000,
   maxReconnectDelayMillis: 5_000,
@@ -67,7 +67,7 @@ class PgNotificationListener implements NotificationListener {
   #failures = 0;
 
   constructor(
-    private readonly config: ClientConfig,
+    private readonly config: ListenConfig,
     private readonly channel: string,
     private readonly handlers: NotificationHandlers,
     private readonly timing: ListenerTiming,
@@ -79,11 +79,12 @@ class PgNotificationListener implements NotificationListener {
 
   async connect(): Promise<void> {
     if (this.#closed) return;
-    const client = new Client({
+    const { Client: ClientClass = Client, ...settings } = this.config;
+    const client = new ClientClass({
       // An attempt (connect, LISTEN, a heartbeat) that gets no answer fails in time, and the next one is made.
       connectionTimeoutMillis: this.timing.heartbeatTimeoutMillis,
       query_timeout: this.timing.heartbeatTimeoutMillis,
-      ...this.config,
+      ...settings,
       keepAlive: true,
       application_name: LISTENER_APPLICATION_NAME,
     });
@@ -167,8 +168,16 @@ class PgNotificationListener implements NotificationListener {
   }
 }
 
+/**
+ * Where a LISTEN connection goes: node-postgres settings, and the Client class of a pool whose clients find
+ * their server themselves (several listed, see server-locator.ts), so that it follows the primary too.
+ */
+export interface ListenConfig extends ClientConfig {
+  Client?: typeof Client;
+}
+
 /** Listens over node-postgres, on a connection of its own made with `config`. */
-export function listenWithPg(config: ClientConfig, timing: ListenerTiming = DEFAULT_LISTENER_TIMING): Listen {
+export function listenWithPg(config: ListenConfig, timing: ListenerTiming = DEFAULT_LISTENER_TIMING): Listen {
   return async (channel, handlers) => {
     if (!CHANNEL.test(channel)) throw new SecretStoreConfigError('channel', 'must be a plain lowercase identifier');
     const listener = new PgNotificationListener(config, channel, handlers, timing);
@@ -180,7 +189,7 @@ export function listenWithPg(config: ClientConfig, timing: ListenerTiming = DEFA
 const POOL_SETTINGS = ['max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle', 'log'];
 
 /** The connection settings of a node-postgres Pool, for a connection of its own beside it. */
-export function clientConfigOfPool(pool: unknown): ClientConfig | undefined {
+export function clientConfigOfPool(pool: unknown): ListenConfig | undefined {
   const options = isObject(pool) ? pool.options : undefined;
   if (!isObject(options)) return undefined;
   const config: Record<string, unknown> = { ...options };

@@ -126,7 +126,24 @@ function telling57014Apart<T>(timeoutMillis: number | undefined, run: () => Prom
   });
 }
 
-export function fromPool(pool: PoolLike, options: StatementOptions): Database {
+/** Where the WAL ends after a commit: at or past the commit's record, whatever synchronous_commit says. */
+const COMMIT_POSITION_QUERY = 'SELECT pg_current_wal_insert_lsn()::text AS position';
+
+/**
+ * Told the primary's WAL position after each commit of a Database made with it, read on the connection that
+ * committed once COMMIT has returned; undefined when it could not be read.
+ */
+export type CommitPositionListener = (position: string | undefined) => void;
+
+/**
+ * A Database over `pool`. With `commitPositions`, every statement, transaction and connection it runs is
+ * followed by a read of the WAL position, for a store that reads from replicas to know when they have its writes.
+ */
+export function fromPool(
+  pool: PoolLike,
+  options: StatementOptions,
+  commitPositions?: CommitPositionListener,
+): Database {
   const listenConfig = options.listen ?? clientConfigOfPool(pool);
   let prepared = options.preparedStatements ?? true;
   const timeout = statementTimeoutOf(pool);
@@ -166,9 +183,11 @@ export function fromPool(pool: PoolLike, options: StatementOptions): Database {
     const client = await connect();
     let discarded: Error | undefined;
     try {
-      return await work(client, (why) => {
+      const result = await work(client, (why) => {
         discarded = why;
       });
+      if (commitPositions !== undefined) await reportPosition(client);
+      return result;
     } finally {
       // A client whose connection failed is no longer queryable: node-postgres' pool drops it on release.
       client.removeListener?.('error', absorbError);
@@ -191,6 +210,19 @@ export function fromPool(pool: PoolLike, options: StatementOptions): Database {
       prepared = false;
       return timed(() => send(client, text, values));
     }
+  };
+
+  /** After the work succeeded: a failure here must not fail it, only leave the position unknown. */
+  const reportPosition = async (client: PoolClientLike): Promise<void> => {
+    let position: string | undefined;
+    try {
+      const { rows } = await runAlone(client, COMMIT_POSITION_QUERY, []);
+      const value = (rows[0] as { position?: unknown } | undefined)?.position;
+      position = typeof value === 'string' ? value : undefined;
+    } catch {
+      position = undefined;
+    }
+    commitPositions?.(position);
   };
 
   const statement = (text: string, values: unknown[]): Promise<QueryResultLike> =>

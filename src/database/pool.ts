@@ -1,8 +1,10 @@
-import { Pool, type PoolConfig } from 'pg';
+import { Pool, type Client, type PoolConfig } from 'pg';
 
 import { nonNegativeInteger, positiveInteger } from '../whole-number';
 import type { DatabaseConfig } from './config';
 import type { PoolStatementTimeout } from './database';
+import { needsHostSelection, parseHostList } from './multi-host-url';
+import { locatedClientClass, ServerLocator } from './server-locator';
 
 export interface PoolOptions {
   /** Most connections the pool opens. */
@@ -55,15 +57,41 @@ class TimeoutAwarePool extends Pool {
   }
 }
 
+/** Longest wait for one server to say what it is, when several are listed. */
+const LOCATOR_PROBE_TIMEOUT_MILLIS = 5_000;
+
+/**
+ * node-postgres settings for `config`. A connection string that lists several servers (which node-postgres
+ * cannot read) becomes a Client class whose clients connect to the one that qualifies, found again after a
+ * failover; `setting` names the string in a configuration error.
+ */
+export function connectionSettings(
+  config: DatabaseConfig,
+  connectionTimeoutMillis: number,
+  setting = 'db',
+): DatabaseConfig & { Client?: typeof Client } {
+  const hostList = config.connectionString === undefined ? undefined : parseHostList(config.connectionString, setting);
+  if (!needsHostSelection(hostList)) return config;
+  const { connectionString: _listed, ...settings } = config;
+  const probeTimeout = Math.min(connectionTimeoutMillis, LOCATOR_PROBE_TIMEOUT_MILLIS);
+  return { ...settings, Client: locatedClientClass(new ServerLocator(hostList, settings, probeTimeout)) };
+}
+
 /**
  * A node-postgres pool for the store. Errors of idle clients (a server restart, a killed backend) are
- * absorbed here: the pool drops the client and the next query opens a new connection.
+ * absorbed here: the pool drops the client and the next query opens a new connection. A connection string
+ * may list several servers (libpq's `hostA:5432,hostB:5432?target_session_attrs=read-write`).
  */
 export function createPool(config: DatabaseConfig, options: PoolOptions = {}): Pool {
+  const connectionTimeoutMillis = positiveInteger(
+    'pool.connectionTimeoutMillis',
+    options.connectionTimeoutMillis,
+    10_000,
+  );
   const poolConfig: PoolConfig = {
-    ...config,
+    ...connectionSettings(config, connectionTimeoutMillis),
     max: positiveInteger('pool.max', options.max, 10),
-    connectionTimeoutMillis: positiveInteger('pool.connectionTimeoutMillis', options.connectionTimeoutMillis, 10_000),
+    connectionTimeoutMillis,
     // TCP keepalive notices a peer that vanished without closing the connection (a host or network failure).
     keepAlive: true,
     application_name: '@kongflow/secretstore',

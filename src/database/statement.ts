@@ -20,3 +20,15 @@ export function runStatement<Params, Result>(
   const values = statement.params.map((name) => params[name]);
   return db.statement(statement.text, values).then((result) => result.rows as Result[]);
 }
+
+/** Like runStatement, for a read that a replica may serve (one that a store of replicas sends there). */
+export function runRead<Params, Result>(
+  statement: Statement<Params, Result>,
+  params: NoInfer<Params>,
+  db: Database,
+): Promise<Result[]> {
+  const values = statement.params.map((name) => params[name]);
+  const result =
+    db.readStatement === undefined ? db.statement(statement.text, values) : db.readStatement(statement.text, values);
+  return result.then((answer) => answer.rows as Result[]);
+}

@@ -1,7 +1,6 @@
-import type { ClientConfig } from 'pg';
-
 import { isObject } from '../unknown-value';
 import { fromConnection } from './connection-database';
+import type { ListenConfig } from './notification-listener';
 import type { Database, DatabaseInput, PGliteLike, PGliteTransactionLike, PoolLike } from './database';
 import { fromPGlite, pgliteQueryable } from './pglite-database';
 import { fromPool } from './pool-database';
@@ -10,7 +9,7 @@ function isPGlite(db: unknown): db is PGliteLike {
   return isObject(db) && typeof db.transaction === 'function' && typeof db.exec === 'function';
 }
 
-function isPool(db: unknown): db is PoolLike {
+export function isPool(db: unknown): db is PoolLike {
   return isObject(db) && typeof db.connect === 'function' && typeof db.totalCount === 'number';
 }
 
@@ -36,7 +35,7 @@ export interface StatementOptions {
    * Where a pool's LISTEN connection goes (a store's cache and change feed): default the pool's own settings.
    * Behind PgBouncer in transaction mode, which does not keep a LISTEN, the server itself or a session-mode pool.
    */
-  listen?: ClientConfig;
+  listen?: ListenConfig;
 }
 
 /**

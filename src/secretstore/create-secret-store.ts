@@ -1,12 +1,14 @@
-import type { ClientConfig } from 'pg';
+import type { Pool } from 'pg';
 
-import { type Environment } from '../database/config';
+import { describeDatabaseConfig, type Environment } from '../database/config';
 import { holdsDatabase } from '../database/data-dir';
-import type { Database, DatabaseInput } from '../database/database';
+import type { Database, DatabaseInput, PoolLike } from '../database/database';
 import { chooseDatabase, HANDLE_LOCATION, openTarget, type StoreLocation } from '../database/database-target';
 import { migrate } from '../database/migrate';
-import type { PoolOptions } from '../database/pool';
-import { toDatabase } from '../database/to-database';
+import { DEFAULT_LISTENER_TIMING, type ListenConfig } from '../database/notification-listener';
+import { connectionSettings, createPool, type PoolOptions } from '../database/pool';
+import { ReplicatedDatabase } from '../database/replicated-database';
+import { isPool, toDatabase } from '../database/to-database';
 import { loadEmbeddedKeyring } from '../encryption/development-key';
 import type { EncryptionOptions } from '../encryption/secret-codec';
 import { KeyringRequiredError, SecretStoreConfigError, StoreNotFoundError } from '../errors';
@@ -16,6 +18,9 @@ import { isUnreachable } from './secret-cache';
 import { cacheReady, secretStoreOver, type SecretStore } from './secret-store';
 import type { SecretStoreOptions } from './secret-store-options';
 import { StoreCore } from './store-core';
+import type { StoreTelemetry } from './telemetry';
+import { isObject } from '../unknown-value';
+import { positiveInteger } from '../whole-number';
 
 export interface CreateSecretStoreOptions extends SecretStoreOptions {
   /**
@@ -50,6 +55,19 @@ export interface CreateSecretStoreOptions extends SecretStoreOptions {
    * is PgBouncer in transaction mode (which does not keep a LISTEN): the server itself, or a session-mode pool.
    */
   listenDatabase?: string;
+  /**
+   * Streaming replicas of `db` that serve reads: connection strings (each may list several servers) or pg
+   * Pools. Writes, transactions and compare-and-set writes go to the primary, and so does every read of a
+   * store until a replica has replayed the store's last write (read-your-writes, by WAL position). A replica
+   * that is down or lags beyond `maxReplicaLagMillis` is skipped, counted in `secretstore.replica.skipped`.
+   * Needs `db` to be a server (a connection string or a pg Pool). A store with `auditReads` reads from the
+   * primary, whose audit trail records the read, and opens no replica.
+   */
+  replicas?: readonly (string | DatabaseInput)[];
+  /** A replica further behind its primary than this, by WAL position, serves no reads. Default 5,000. */
+  maxReplicaLagMillis?: number;
+  /** How often each replica's replay position (and the primary's WAL position) is read. Default 1,000. */
+  replicaCheckIntervalMillis?: number;
 }
 
 const EMBEDDED_CHANGES =
@@ -57,18 +75,20 @@ const EMBEDDED_CHANGES =
   'server, or pass a PGlite instance of this process as `db`';
 
 /** The LISTEN connection's settings, when configured apart from the store's. */
-function listenConfigOf(options: CreateSecretStoreOptions, env: Environment): ClientConfig | undefined {
+function listenConfigOf(options: CreateSecretStoreOptions, env: Environment): ListenConfig | undefined {
   const given = options.listenDatabase ?? env.SECRETSTORE_LISTEN_DATABASE_URL;
   if (given === undefined) return undefined;
   const setting = options.listenDatabase === undefined ? 'SECRETSTORE_LISTEN_DATABASE_URL' : 'listenDatabase';
   if (typeof given !== 'string' || given.trim() === '') {
     throw new SecretStoreConfigError(setting, 'must be a PostgreSQL connection string');
   }
-  return { connectionString: given };
+  return connectionSettings({ connectionString: given }, DEFAULT_LISTENER_TIMING.heartbeatTimeoutMillis, setting);
 }
 
 interface OpenedDatabase {
   database: Database;
+  /** The pool under `database`, when it is one: a store with replicas reads its WAL position there. */
+  pool?: PoolLike;
   location: StoreLocation;
   encryption: EncryptionOptions;
   migrateByDefault: boolean;
@@ -91,6 +111,7 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
     const encryption = configured ?? throwKeyringRequired('a store over an application handle');
     return {
       database: toDatabase(db, { preparedStatements }),
+      pool: isPool(db) ? db : undefined,
       location: HANDLE_LOCATION,
       encryption,
       migrateByDefault: false,
@@ -105,6 +126,7 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
   }
   // Refused before the folder, its key or its database is made.
   if (options.cache !== undefined) throw new SecretStoreConfigError('cache', `and watch() ${EMBEDDED_CHANGES}`);
+  if (options.replicas !== undefined) throw new SecretStoreConfigError('replicas', REPLICAS_NEED_A_SERVER);
   if (options.createIfMissing === false && !(await holdsDatabase(target.dataDir))) {
     throw new StoreNotFoundError(target.dataDir);
   }
@@ -120,6 +142,87 @@ async function openDatabase(options: CreateSecretStoreOptions, env: Environment)
   });
   // A holder migrated before sharing the database; a client migrates through the holder.
   return { ...opened, encryption: encryption as EncryptionOptions, migrateByDefault: opened.role === 'client' };
+}
+
+const REPLICAS_NEED_A_SERVER = 'need `db` to be a PostgreSQL server: a connection string or a pg Pool';
+
+interface ReplicaOptions {
+  replicas: readonly (string | DatabaseInput)[];
+  maxLagMillis: number;
+  checkIntervalMillis: number;
+}
+
+/** The replica settings, validated; undefined when no replica is given. */
+function replicaSettings(options: CreateSecretStoreOptions): ReplicaOptions | undefined {
+  const { replicas } = options;
+  if (replicas === undefined) return undefined;
+  if (!Array.isArray(replicas) || replicas.length === 0) {
+    throw new SecretStoreConfigError('replicas', 'must be a non-empty array of connection strings or pg Pools');
+  }
+  for (const replica of replicas as unknown[]) {
+    if (typeof replica === 'string' ? replica.trim() === '' : !isObject(replica)) {
+      throw new SecretStoreConfigError('replicas', 'must hold connection strings or pg Pools');
+    }
+  }
+  return {
+    replicas,
+    maxLagMillis: positiveInteger('maxReplicaLagMillis', options.maxReplicaLagMillis, 5_000),
+    checkIntervalMillis: positiveInteger('replicaCheckIntervalMillis', options.replicaCheckIntervalMillis, 1_000),
+  };
+}
+
+interface OpenedReplicas {
+  database: ReplicatedDatabase;
+  release: () => Promise<void>;
+}
+
+/** Opens the replicas (pools for connection strings) and the Database that sends reads to them, checked once. */
+async function openReplicas(
+  opened: OpenedDatabase,
+  settings: ReplicaOptions,
+  telemetry: StoreTelemetry,
+  options: Pick<CreateSecretStoreOptions, 'pool' | 'preparedStatements'>,
+): Promise<OpenedReplicas> {
+  const { preparedStatements } = options;
+  const primary = opened.pool ?? throwConfig('replicas', REPLICAS_NEED_A_SERVER);
+  const pools: Pool[] = [];
+  const inputs = settings.replicas.map((replica, index) => {
+    if (typeof replica !== 'string') {
+      return { database: toDatabase(replica, { preparedStatements }), location: `replica ${index + 1}` };
+    }
+    const config = { connectionString: replica };
+    const pool = createPool(config, options.pool);
+    pools.push(pool);
+    return { database: toDatabase(pool, { preparedStatements }), location: describeDatabaseConfig(config) };
+  });
+  const database = new ReplicatedDatabase(
+    primary,
+    inputs,
+    { preparedStatements },
+    {
+      maxLagMillis: settings.maxLagMillis,
+      checkIntervalMillis: settings.checkIntervalMillis,
+      events: {
+        skipped: (location, reason) => telemetry.replicaSkipped(location, reason),
+        stateChanged: (location, state, reason) => telemetry.replicaStateChanged(location, state, reason),
+      },
+    },
+  );
+  const release = async () => {
+    database.close();
+    await Promise.all(pools.map((pool) => pool.end()));
+  };
+  try {
+    await database.start();
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return { database, release };
+}
+
+function throwConfig(setting: string, problem: string): never {
+  throw new SecretStoreConfigError(setting, problem);
 }
 
 function throwKeyringRequired(where: string): never {
@@ -152,7 +255,7 @@ export async function createSecretStore(options: CreateSecretStoreOptions = {}):
 async function storeOver(
   opened: OpenedDatabase,
   options: CreateSecretStoreOptions,
-  listen: ClientConfig | undefined,
+  listen: ListenConfig | undefined,
 ): Promise<SecretStore> {
   const {
     db,
@@ -163,15 +266,30 @@ async function storeOver(
     migrate: shouldMigrate,
     createIfMissing,
     listenDatabase,
+    replicas,
+    maxReplicaLagMillis,
+    replicaCheckIntervalMillis,
     ...rest
   } = options;
+  const replicaOptions = replicaSettings(options);
+  let readers: OpenedReplicas | undefined;
   const core = StoreCore.fromOptions(
     { ...rest, encryption: opened.encryption },
-    { location: opened.location, release: opened.release },
+    {
+      location: opened.location,
+      release: async () => {
+        await readers?.release();
+        await opened.release?.();
+      },
+      replicas: replicaOptions === undefined ? undefined : () => readers?.database.replicas ?? [],
+    },
   );
   if (shouldMigrate ?? opened.migrateByDefault) await migrate(opened.database);
+  if (replicaOptions !== undefined && !core.lifecycle.auditReads) {
+    readers = await openReplicas(opened, replicaOptions, core.telemetry, { pool, preparedStatements });
+  }
   const embedded = opened.location.kind === 'embedded';
-  const repository = new PostgresSecretStoreRepository(opened.database, {
+  const repository = new PostgresSecretStoreRepository(readers?.database ?? opened.database, {
     listen,
     changesUnavailable: embedded ? `watch() and the cache ${EMBEDDED_CHANGES}` : undefined,
   });

@@ -1,6 +1,6 @@
 import type { Database, DatabaseInput } from '../database/database';
 import { toDatabaseError } from '../database/driver-errors';
-import { runStatement } from '../database/statement';
+import { runRead, runStatement } from '../database/statement';
 import { toDatabase, type StatementOptions } from '../database/to-database';
 import { listenWithPg } from '../database/notification-listener';
 import { describeKey, SecretStoreConfigError, TransactionUnsupportedError } from '../errors';
@@ -179,7 +179,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading secret ${describeKey(key)}`,
       async () => {
-        const [row] = await runStatement(statements.getSecret, { key }, this.db);
+        const [row] = await runRead(statements.getSecret, { key }, this.db);
         return row && toRecord(row);
       },
     );
@@ -190,7 +190,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading ${keys.length} secrets by key`,
       async () => {
-        const rows = await runStatement(statements.getSecretsByKeys, { keys: [...keys] }, this.db);
+        const rows = await runRead(statements.getSecretsByKeys, { keys: [...keys] }, this.db);
         return rows.map(toValueRecord);
       },
     );
@@ -204,8 +204,8 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
         const upperBound = prefixUpperBound(prefix);
         const rows =
           upperBound === undefined
-            ? await runStatement(statements.listSecretsFrom, { lowerBound: prefix }, this.db)
-            : await runStatement(statements.listSecretsInRange, { lowerBound: prefix, upperBound }, this.db);
+            ? await runRead(statements.listSecretsFrom, { lowerBound: prefix }, this.db)
+            : await runRead(statements.listSecretsInRange, { lowerBound: prefix, upperBound }, this.db);
         return rows.map(toValueRecord);
       },
     );
@@ -321,7 +321,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading the metadata of secret ${describeKey(key)}`,
       async () => {
-        const [row] = await runStatement(statements.getSecretMetadata, { key }, this.db);
+        const [row] = await runRead(statements.getSecretMetadata, { key }, this.db);
         return row && toMetadata(row);
       },
     );
@@ -331,7 +331,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Listing secrets with prefix ${describeKey(page.prefix)}`,
       async () => {
-        const rows = await runStatement(
+        const rows = await runRead(
           statements.listSecretMetadata,
           {
             lowerBound: page.prefix,
@@ -351,7 +351,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Listing secrets due',
       async () => {
-        const rows = await runStatement(statements.listSecretsDue, { until }, this.db);
+        const rows = await runRead(statements.listSecretsDue, { until }, this.db);
         // Every branch of the UNION names the column: pgtyped cannot know they are never null.
         return rows.map((row) => ({ key: row.key as string, due: row.due as DueRecord['due'], at: row.at as Date }));
       },
@@ -362,7 +362,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading version ${version} of secret ${describeKey(key)}`,
       async () => {
-        const [row] = await runStatement(statements.getSecretVersion, { key, version }, this.db);
+        const [row] = await runRead(statements.getSecretVersion, { key, version }, this.db);
         return row && toVersionRecord(row);
       },
     );
@@ -372,7 +372,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Listing the versions of secret ${describeKey(key)}`,
       async () => {
-        const rows = await runStatement(statements.listSecretVersions, { key }, this.db);
+        const rows = await runRead(statements.listSecretVersions, { key }, this.db);
         return rows.map((row) => ({
           version: row.version,
           createdAt: row.createdAt,

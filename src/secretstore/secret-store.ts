@@ -1,3 +1,4 @@
+import type { ReplicaStatus } from '../database/replicated-database';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
@@ -146,6 +147,8 @@ export interface StoreDescription {
    * listings it holds. Never a key or a value.
    */
   cache?: { live: boolean; keys: number; lists: number };
+  /** The replicas reads may go to (a store made with `replicas`), as last checked. */
+  replicas?: ReplicaStatus[];
 }
 
 /** What watch() delivers: a committed change (never a value), or word that changes may have been missed. */
@@ -1294,6 +1297,7 @@ export class SecretStore {
       maxDepth: limits.maxDepth,
     };
     if (this.#cache !== undefined) description.cache = this.#cache.describe();
+    if (this.#core.replicas !== undefined) description.replicas = this.#core.replicas();
     return description;
   }
 

@@ -1,4 +1,5 @@
 import type { StoreLocation } from '../database/database-target';
+import type { ReplicaStatus } from '../database/replicated-database';
 import { createCodec, type SecretCodec } from '../encryption/secret-codec';
 import { positiveInteger } from '../whole-number';
 import type { JsonValueLimits } from './json-value';
@@ -39,6 +40,8 @@ export interface TransactionScope {
 export interface OwnedResources {
   location: StoreLocation;
   release?: () => Promise<void>;
+  /** The replicas reads go to, as last checked (a store made with `replicas`). */
+  replicas?: () => ReplicaStatus[];
 }
 
 /**
@@ -60,6 +63,7 @@ export class StoreCore {
     readonly scope: TransactionScope | undefined,
     /** The cache's settings; never set on a transaction's store, which reads and writes past it. */
     readonly cache: Required<SecretCacheOptions> | undefined,
+    readonly replicas: (() => ReplicaStatus[]) | undefined,
   ) {}
 
   /** Validates `options` once, at construction: every configuration error is thrown here. */
@@ -90,6 +94,7 @@ export class StoreCore {
       owned?.release,
       undefined,
       cacheSettings(options.cache),
+      owned?.replicas,
     );
   }
 
@@ -105,6 +110,7 @@ export class StoreCore {
       location,
       undefined,
       scope,
+      undefined,
       undefined,
     );
   }

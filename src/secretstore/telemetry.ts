@@ -1,3 +1,4 @@
+import type { ReplicaSkipReason, ReplicaState } from '../database/replicated-database';
 import {
   context,
   metrics,
@@ -69,6 +70,9 @@ export const INSTRUMENTATION_VERSION = '0.1.0';
 const OPERATION_DURATION_METRIC = 'secretstore.operation.duration';
 const EXPIRED_READS_METRIC = 'secretstore.expired_reads';
 const CACHE_LOOKUPS_METRIC = 'secretstore.cache.lookups';
+const REPLICA_SKIPS_METRIC = 'secretstore.replica.skipped';
+const ATTR_REPLICA = 'secretstore.replica';
+const ATTR_REPLICA_SKIP_REASON = 'secretstore.replica.skip_reason';
 const ATTR_CACHE_RESULT = 'secretstore.cache.result';
 const ATTR_OPERATION = 'secretstore.operation';
 const ATTR_OUTCOME = 'secretstore.outcome';
@@ -144,11 +148,12 @@ const descriptors = Object.fromEntries(
 /** The store's instruments, re-created when the global meter provider changes (the metrics API has no proxy). */
 class StoreMetrics {
   private provider: MeterProvider | undefined;
-  private instruments: { durations: Histogram; expiredReads: Counter; cacheLookups: Counter } | undefined;
+  private instruments:
+    { durations: Histogram; expiredReads: Counter; cacheLookups: Counter; replicaSkips: Counter } | undefined;
 
   constructor(private readonly injected: MeterProvider | undefined) {}
 
-  private current(): { durations: Histogram; expiredReads: Counter; cacheLookups: Counter } {
+  private current(): { durations: Histogram; expiredReads: Counter; cacheLookups: Counter; replicaSkips: Counter } {
     const provider = this.injected ?? metrics.getMeterProvider();
     if (provider !== this.provider || this.instruments === undefined) {
       this.provider = provider;
@@ -168,6 +173,11 @@ class StoreMetrics {
             'Keys and listings looked up in the cache: hit, miss, or stale (served while the database could not be reached)',
           unit: '{lookup}',
         }),
+        replicaSkips: meter.createCounter(REPLICA_SKIPS_METRIC, {
+          description:
+            "Reads a replica did not serve, sent to the primary: it was down, lagged beyond maxReplicaLagMillis, or had not replayed this store's last write",
+          unit: '{read}',
+        }),
       };
     }
     return this.instruments;
@@ -183,6 +193,10 @@ class StoreMetrics {
 
   countCacheLookups(count: number, attributes: Attributes): void {
     this.current().cacheLookups.add(count, attributes);
+  }
+
+  countReplicaSkip(attributes: Attributes): void {
+    this.current().replicaSkips.add(1, attributes);
   }
 }
 
@@ -306,6 +320,18 @@ export class StoreTelemetry {
   /** Counts cache lookups of an operation by what they found. */
   cacheLookups(operation: SecretStoreOperation, result: CacheLookupResult, count = 1): void {
     if (count > 0) this.metrics.countCacheLookups(count, descriptors[operation].cacheAttributes[result]);
+  }
+
+  /** Counts a read a replica did not serve (the primary did), by replica and reason. */
+  replicaSkipped(location: string, reason: ReplicaSkipReason): void {
+    this.metrics.countReplicaSkip({ [ATTR_REPLICA]: location, [ATTR_REPLICA_SKIP_REASON]: reason });
+  }
+
+  /** Tells that a replica went down, fell behind, or serves reads again. */
+  replicaStateChanged(location: string, state: ReplicaState, reason: string | undefined): void {
+    const fields = { event: 'replica-state', replica: location, state, reason };
+    if (state === 'up') this.logger?.info?.(fields, `secretstore replica ${location} serves reads`);
+    else this.logger?.warn?.(fields, `secretstore replica ${location} is ${state}: its reads go to the primary`);
   }
 
   /** Warns that changes are no longer heard: the cache is bypassed (and watchers will get a resync) until they are. */
