@@ -65,17 +65,16 @@ function formatHost({ host, port }: HostAddress): string {
 }
 
 /** The URL's parts around its hostspec: libpq's `scheme://[userspec@]hostspec[/dbname][?paramspec]`. */
-function splitUrl(url: string, setting: string) {
-  const scheme = /^(postgres|postgresql):\/\//.exec(url);
-  if (scheme === null) throw new SecretStoreConfigError(setting, 'must start with postgres:// or postgresql://');
-  const afterScheme = url.slice(scheme[0].length);
+function splitUrl(url: string) {
+  const scheme = /^postgres(ql)?:\/\//.exec(url)?.[0] ?? '';
+  const afterScheme = url.slice(scheme.length);
   const authorityEnd = afterScheme.search(/[/?#]/);
   const authority = authorityEnd < 0 ? afterScheme : afterScheme.slice(0, authorityEnd);
   const tail = authorityEnd < 0 ? '' : afterScheme.slice(authorityEnd);
   // A password must percent-encode '@': the last one ends the userspec.
   const at = authority.lastIndexOf('@');
   return {
-    head: scheme[0] + (at < 0 ? '' : authority.slice(0, at + 1)),
+    head: scheme + (at < 0 ? '' : authority.slice(0, at + 1)),
     hostspec: at < 0 ? authority : authority.slice(at + 1),
     tail,
   };
@@ -114,7 +113,7 @@ function takeTargetSessionAttrs(tail: string, setting: string): { attrs: TargetS
  */
 export function parseHostList(url: string, setting: string): HostList | undefined {
   if (!/^postgres(ql)?:\/\//.test(url)) return undefined;
-  const { head, hostspec, tail: fullTail } = splitUrl(url, setting);
+  const { head, hostspec, tail: fullTail } = splitUrl(url);
   if (hostspec === '') return undefined;
   // An unencoded '/' in the password moves the rest of the credentials into the path.
   if (/^\/[^?#]*@/.test(fullTail)) {

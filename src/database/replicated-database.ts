@@ -20,7 +20,7 @@ export interface ReplicaStatus {
 }
 
 /** What the store hears of its replicas: each read sent elsewhere, and each change of state. */
-export interface ReplicaEvents {
+interface ReplicaEvents {
   skipped(location: string, reason: ReplicaSkipReason): void;
   stateChanged(location: string, state: ReplicaState, reason: string | undefined): void;
 }
