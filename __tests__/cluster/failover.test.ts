@@ -107,6 +107,7 @@ describe('a store over several servers (libpq multi-host connection strings)', (
     async () => {
       const url = listing([primary, standby]);
       const store = await storeOf(url, { cache: { ttlMillis: 3_600_000, maxEntries: 100 } });
+      const withReplica = await storeOf(url, { replicas: [standby.url], replicaCheckIntervalMillis: 50 });
       const events: SecretChangeEvent[] = [];
       const stopWatching = await store.watch({ prefix: 'fo.' }, (event) => {
         events.push(event);
@@ -131,6 +132,11 @@ describe('a store over several servers (libpq multi-host connection strings)', (
       const [row] = await standby.query<{ version: number }>("SELECT version FROM secret_store WHERE key = 'fo.token'");
       expect(row.version).toBe(written.version);
       expect(await store.getSecret(V, 'fo.token')).toEqual({ v: 3 });
+      // The promoted standby is a primary now, not a replica of one: it gets no reads as a replica.
+      await eventually('the promoted replica is set aside', async () =>
+        withReplica.describe().replicas?.[0]?.state === 'down' ? true : undefined,
+      );
+      expect(await withReplica.getSecret(V, 'fo.token')).toEqual({ v: 3 });
 
       // The LISTEN connection found the new primary too: a change made there by another store reaches the
       // cache (which keeps values for an hour) and the watcher.

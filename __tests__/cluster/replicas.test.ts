@@ -257,4 +257,54 @@ describe('read replicas', () => {
     },
     SLOW_MILLIS,
   );
+
+  it(
+    'take a pg Pool of the application, described by where it points and left open at close',
+    async () => {
+      const pool = new Pool({ connectionString: standby.url });
+      try {
+        const store = await storeOf({ replicas: [pool] });
+        expect(store.describe().replicas).toEqual([
+          { location: `127.0.0.1:${standby.port}/postgres`, state: 'up', lagMillis: expect.any(Number) as number },
+        ]);
+        await store.setSecret('pool.token', { v: 1 });
+        expect(await store.getSecret(V, 'pool.token')).toEqual({ v: 1 });
+        await store.close();
+        expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await pool.end();
+      }
+    },
+    SLOW_MILLIS,
+  );
+
+  it('are refused, having opened nothing, where they cannot work', async () => {
+    const client = new Pool({ connectionString: primary.url });
+    const handle = await client.connect();
+    try {
+      await expect(storeOf({ replicas: [] })).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+        setting: 'replicas',
+      });
+      await expect(storeOf({ replicas: [''] })).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+        setting: 'replicas',
+      });
+      await expect(storeOf({ maxReplicaLagMillis: -1 })).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+        setting: 'maxReplicaLagMillis',
+      });
+      // A single connection has no pool to read the primary's WAL position on after each commit.
+      await expect(storeOf({ db: handle })).rejects.toMatchObject({
+        code: 'INVALID_CONFIGURATION',
+        message: expect.stringContaining('replicas: need `db` to be a PostgreSQL server') as string,
+      });
+      await expect(
+        createSecretStore({ env: {}, dataDir: '/nonexistent/never-made', replicas: [standby.url] }),
+      ).rejects.toMatchObject({ code: 'INVALID_CONFIGURATION', setting: 'replicas' });
+    } finally {
+      handle.release();
+      await client.end();
+    }
+  });
 });

@@ -552,7 +552,8 @@ function patroniConfig(scope: string, node: LocalPatroniNode, etcdHosts: string[
         // The leader lock lapses 10 s after its holder stops renewing it: the failover the test waits for.
         ttl: 10,
         loop_wait: 1,
-        retry_timeout: 5,
+        // Patroni's rule, loop_wait + 2 × retry_timeout ≤ ttl: a leader demotes itself before its lock lapses.
+        retry_timeout: 4,
         maximum_lag_on_failover: 1_048_576,
         synchronous_mode: true,
         postgresql: {

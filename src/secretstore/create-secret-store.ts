@@ -5,7 +5,7 @@ import { holdsDatabase } from '../database/data-dir';
 import type { Database, DatabaseInput, PoolLike } from '../database/database';
 import { chooseDatabase, HANDLE_LOCATION, openTarget, type StoreLocation } from '../database/database-target';
 import { migrate } from '../database/migrate';
-import { DEFAULT_LISTENER_TIMING, type ListenConfig } from '../database/notification-listener';
+import { clientConfigOfPool, DEFAULT_LISTENER_TIMING, type ListenConfig } from '../database/notification-listener';
 import { connectionSettings, createPool, type PoolOptions } from '../database/pool';
 import { ReplicatedDatabase } from '../database/replicated-database';
 import { isPool, toDatabase } from '../database/to-database';
@@ -188,7 +188,18 @@ async function openReplicas(
   const pools: Pool[] = [];
   const inputs = settings.replicas.map((replica, index) => {
     if (typeof replica !== 'string') {
-      return { database: toDatabase(replica, { preparedStatements }), location: `replica ${index + 1}` };
+      const settings = clientConfigOfPool(replica);
+      const { connectionString, host, port, database } = settings ?? {};
+      const location =
+        settings === undefined
+          ? `replica ${index + 1}`
+          : describeDatabaseConfig({
+              connectionString,
+              host,
+              port: typeof port === 'number' ? port : undefined,
+              database,
+            });
+      return { database: toDatabase(replica, { preparedStatements }), location };
     }
     const config = { connectionString: replica };
     const pool = createPool(config, options.pool);
