@@ -173,6 +173,16 @@ describe('setSecret without ifVersion (an upsert: sending it twice leaves the sa
     expect(repository.writeSecret).toHaveBeenCalledTimes(2);
   });
 
+  it('fails with WRITE_OUTCOME_UNKNOWN, not DATABASE_UNAVAILABLE, when a later attempt could not even connect', async () => {
+    const store = storeOf(testKeyring(), 2);
+    // Sent and lost, its record unreadable; then no server answers (a failover in progress).
+    repository.writeSecret.mockRejectedValueOnce(lostAfterSending()).mockRejectedValueOnce(notSent());
+    repository.findAuditRecords.mockRejectedValue(notSent());
+
+    await expectRejection(store.setSecret('k', { n: 1 }), SecretWriteOutcomeUnknownError, 'WRITE_OUTCOME_UNKNOWN');
+    expect(repository.writeSecret).toHaveBeenCalledTimes(2);
+  });
+
   it('in plaintext too, recognises its own write by its record', async () => {
     const store = storeOf('none');
     repository.writeSecret.mockRejectedValueOnce(lostAfterSending());

@@ -94,17 +94,21 @@ export async function sendWrite<T>(
   send: () => Promise<T>,
   afterLoss: LostWrite<T>,
 ): Promise<T> {
+  // Once an attempt may have reached the server, running out of attempts leaves the outcome unknown, even when
+  // the last attempt could not connect (a failover: the old primary gone, the new one not yet there).
+  let mayHaveLanded = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
       if (!isTransient(error)) throw error;
       if (error.requestSent) {
+        mayHaveLanded = true;
         const landed = await afterLoss.landed?.();
         if (landed !== undefined) return landed;
         if (!afterLoss.resendAfterLoss || attempt >= policy.attempts) throw outcomeUnknown(operation, key);
       } else if (attempt >= policy.attempts) {
-        throw error;
+        throw mayHaveLanded ? outcomeUnknown(operation, key) : error;
       }
       await pause(policy, attempt);
     }
