@@ -50,6 +50,9 @@ beforeAll(async () => {
   const pool = new Pool({ connectionString: cluster.nodes.find((node) => node.name === leader)?.url, max: 1 });
   try {
     await migrate(pool);
+    // What makes "nothing acknowledged is lost" hold: the leader commits only once its standby has the WAL.
+    const { rows } = await pool.query<{ sync_state: string }>('SELECT sync_state FROM pg_stat_replication');
+    expect(rows).toEqual([{ sync_state: 'sync' }]);
   } finally {
     await pool.end();
   }

@@ -17,8 +17,8 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
-import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -254,11 +254,13 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * SIGKILLs `roots` and all their descendants as one: each root is stopped first, so that none forks a child (a
- * postmaster a new backend) between the listing and the kill, and none outlives another to notice it.
+ * SIGKILLs every process that runs in `folder` or names it, and all their descendants, as one: each is stopped
+ * first, so that none forks a child (a postmaster a new backend) between the listing and the kill, and none
+ * outlives another to notice it (Patroni would start its PostgreSQL again). Resolves with how many it found.
  */
-async function killTrees(roots: readonly number[]): Promise<void> {
-  if (roots.length === 0) return;
+async function killProcessesOf(folder: string): Promise<number> {
+  const roots = processesOf(folder, processTable());
+  if (roots.length === 0) return 0;
   for (const pid of roots) signal(pid, 'SIGSTOP');
   const doomed = withDescendants(roots, processTable());
   for (const pid of doomed) signal(pid, 'SIGSTOP');
@@ -268,11 +270,7 @@ async function killTrees(roots: readonly number[]): Promise<void> {
     if (Date.now() > deadline) throw new Error(`processes ${doomed.filter(processAlive).join(', ')} did not die`);
     await sleep(20);
   }
-}
-
-function pidFrom(pidFile: string): number | undefined {
-  const pid = Number.parseInt(readOrEmpty(pidFile).split('\n')[0], 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  return doomed.length;
 }
 
 /** Whether the PostgreSQL at `url` answers and is out of recovery. */
@@ -296,14 +294,17 @@ async function takesWrites(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `program` in `cwd`, its output appended to `logFile`; the child is not waited for. */
+/**
+ * Starts `program` in `cwd`, its output appended to `logFile`; the child is not waited for. Running in its folder
+ * is what marks it, and the PostgreSQL it starts, as the cluster's for killProcessesOf.
+ */
 function startProcess(
   program: string,
   args: string[],
   cwd: string,
   logFile: string,
   account?: { uid: number; gid: number },
-): number {
+): void {
   const log = openSync(logFile, 'a');
   try {
     const child = spawn(program, args, {
@@ -317,7 +318,6 @@ function startProcess(
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`${program} did not start`);
-    return child.pid;
   } finally {
     closeSync(log);
   }
@@ -331,7 +331,6 @@ interface EtcdMember {
 }
 
 class LocalPatroniNode implements PatroniNode {
-  patroniPid: number | undefined;
   killed = false;
 
   constructor(
@@ -451,13 +450,7 @@ class LocalPatroniCluster implements PatroniCluster {
     }
     if (account) await run('chown', ['-R', `${account.uid}:${account.gid}`, this.root], { timeout: 30_000 });
     for (const node of this.nodes) {
-      node.patroniPid = startProcess(
-        PATRONI,
-        [path.join(node.folder, 'patroni.yml')],
-        node.folder,
-        node.logFile,
-        account,
-      );
+      startProcess(PATRONI, [path.join(node.folder, 'patroni.yml')], node.folder, node.logFile, account);
     }
     // Ready when one node leads and the other is its synchronous standby, streaming.
     await this.waitFor('a leader and a streaming synchronous standby', async () => {
@@ -489,11 +482,10 @@ class LocalPatroniCluster implements PatroniCluster {
     const name = await this.leader();
     const node = this.nodes.find((candidate) => candidate.name === name);
     if (node === undefined) throw this.failure(`no node is named ${name}`);
-    const roots = [node.patroniPid, pidFrom(path.join(node.dataDir, 'postmaster.pid'))].filter(
-      (pid): pid is number => pid !== undefined,
-    );
     node.killed = true;
-    await killTrees(roots);
+    // Patroni, its postmaster and the postmaster's children at least.
+    const killed = await killProcessesOf(node.folder);
+    if (killed < 3) throw this.failure(`only ${killed} processes of ${name} were found to kill`);
     return name;
   }
 
@@ -518,13 +510,13 @@ class LocalPatroniCluster implements PatroniCluster {
 
   async #shutDown(): Promise<void> {
     const failures: unknown[] = [];
-    // Patroni first, so that none starts its PostgreSQL again; then whatever still runs in or names the folder.
+    // Again while any is found: a process that forked between the listing and the stop is caught the next round.
     for (let round = 0; round < 5; round++) {
-      const patroni = this.nodes.flatMap((node) => (node.patroniPid === undefined ? [] : [node.patroniPid]));
-      const ours = processesOf(this.root, processTable());
-      const roots = round === 0 ? [...patroni, ...ours] : ours;
-      if (roots.length === 0) break;
-      await killTrees(roots).catch((error: unknown) => failures.push(error));
+      const killed = await killProcessesOf(this.root).catch((error: unknown) => {
+        failures.push(error);
+        return 0;
+      });
+      if (killed === 0) break;
     }
     const left = processesOf(this.root, processTable());
     if (left.length > 0) failures.push(new Error(`processes ${left.join(', ')} still run in ${this.root}`));
