@@ -45,6 +45,8 @@ export function parseLsn(text: string): bigint {
   return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`);
 }
 
+const maxLsn = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
 // 40001 on a standby: the statement was cancelled by a conflict with recovery. The primary has no such conflict.
 const RETRY_ON_PRIMARY_SQLSTATES = new Set(['40001']);
 
@@ -75,7 +77,7 @@ class Replica {
       .statement('SELECT pg_last_wal_replay_lsn()::text AS replayed', [])
       .then((result) => {
         const replayed = (result.rows[0] as { replayed?: unknown } | undefined)?.replayed;
-        if (typeof replayed === 'string') this.replayed = parseLsn(replayed);
+        if (typeof replayed === 'string') this.replayed = maxLsn(this.replayed, parseLsn(replayed));
       })
       .catch(() => undefined)
       .finally(() => {
@@ -111,6 +113,8 @@ export class ReplicatedDatabase implements Database {
   #lastWrite: bigint | undefined;
   /** A write whose position could not be read (or that failed, and may have committed): reads stay on the primary. */
   #positionUnknown = false;
+  /** Counts the writes whose position became unknown: a check clears the flag only with a position read after them. */
+  #unknownWrites = 0;
   #next = 0;
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> | undefined;
@@ -199,15 +203,17 @@ export class ReplicatedDatabase implements Database {
   }
 
   async #checkAll(): Promise<void> {
+    const unknownBefore = this.#unknownWrites;
     const sampled = await this.#primaryReads
       .statement('SELECT pg_current_wal_lsn()::text AS position', [])
       .then((result) => (result.rows[0] as { position?: unknown } | undefined)?.position)
       .catch(() => undefined);
-    if (typeof sampled === 'string') this.#sample(parseLsn(sampled));
+    if (typeof sampled === 'string') this.#sample(parseLsn(sampled), unknownBefore === this.#unknownWrites);
     await Promise.all(this.#replicas.map((replica) => this.#checkReplica(replica)));
   }
 
-  #sample(position: bigint): void {
+  /** `afterEveryUnknownWrite`: no write's position became unknown while `position` was being read. */
+  #sample(position: bigint, afterEveryUnknownWrite: boolean): void {
     const at = performance.now();
     const last = this.#samples.at(-1);
     if (last === undefined || position > last.position) this.#samples.push({ at, position });
@@ -216,9 +222,9 @@ export class ReplicatedDatabase implements Database {
     while (this.#samples.length > MAX_SAMPLES || (this.#samples.length > 1 && this.#samples[1].at < horizon)) {
       this.#samples.shift();
     }
-    if (this.#positionUnknown) {
-      // Any position read after the failed write's answer is at or past it.
-      this.#lastWrite = position > (this.#lastWrite ?? -1n) ? position : this.#lastWrite;
+    if (this.#positionUnknown && afterEveryUnknownWrite) {
+      // A position read after the failed write's answer is at or past its commit, if it committed.
+      this.#lastWrite = maxLsn(this.#lastWrite ?? -1n, position);
       this.#positionUnknown = false;
     }
   }
@@ -240,8 +246,7 @@ export class ReplicatedDatabase implements Database {
       this.#setState(replica, 'down', 'it is not a standby (promoted?)');
       return;
     }
-    const replayed = parseLsn(row.replayed);
-    if (replayed > replica.replayed) replica.replayed = replayed;
+    replica.replayed = maxLsn(replica.replayed, parseLsn(row.replayed));
     replica.lagMillis = this.#lagOf(replica.replayed);
     this.#setState(replica, replica.lagMillis > this.#settings.maxLagMillis ? 'lagging' : 'up', undefined);
   }
@@ -285,9 +290,14 @@ export class ReplicatedDatabase implements Database {
     return undefined;
   }
 
+  #unknown(): void {
+    this.#positionUnknown = true;
+    this.#unknownWrites++;
+  }
+
   #committed(position: string | undefined): void {
     if (position === undefined) {
-      this.#positionUnknown = true;
+      this.#unknown();
       return;
     }
     const lsn = parseLsn(position);
@@ -298,7 +308,7 @@ export class ReplicatedDatabase implements Database {
   #written<T>(write: () => Promise<T>): Promise<T> {
     return write().catch((error: unknown) => {
       // An error the server answered with rolled the write back; only a lost connection leaves it unknown.
-      if (isUnavailable(error)) this.#positionUnknown = true;
+      if (isUnavailable(error)) this.#unknown();
       throw error;
     });
   }
