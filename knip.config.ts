@@ -13,6 +13,7 @@ const config: KnipConfig = {
         'bench/embedded-cli.ts',
         'bench/cold-start.ts',
         'bench/staleness.ts',
+        'bench/failover.ts',
       ],
       jest: { config: ['jest.config.js', 'jest.reliability.config.mjs'] },
     },
