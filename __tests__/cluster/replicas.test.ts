@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { createSecretStore, migrate, type CreateSecretStoreOptions, type SecretStore } from '../../src';
 import { eventually } from '../support/eventually';
+import { FaultProxy } from '../support/fault-proxy';
 import {
   startPgBouncer,
   startReplicationCluster,
@@ -254,6 +255,43 @@ describe('read replicas', () => {
         (await cached.getSecret(V, 'pooled.token'))?.v === 2 ? true : undefined,
       );
       expect(cached.describe().cache?.live).toBe(true);
+    },
+    SLOW_MILLIS,
+  );
+
+  it(
+    'keep a store on the primary after a write whose position, or whose outcome, was lost with its connection',
+    async () => {
+      const proxy = await FaultProxy.inFrontOf(primary.url);
+      try {
+        // Unnamed statements: the proxy sees the SQL of each one it should cut.
+        const writer = await storeOf({
+          db: proxy.urlFor(primary.url),
+          replicaCheckIntervalMillis: 600_000,
+          preparedStatements: false,
+        });
+        await writer.setSecret('lost.token', { v: 1 });
+        await standby.waitForReplay(await primaryPosition());
+        await standby.pauseReplay();
+
+        // The write commits; the answer to the position query after it is lost.
+        proxy.arm({ sql: /pg_current_wal_insert_lsn/, action: 'lose-reply' });
+        await writer.setSecret('lost.token', { v: 2 });
+        expect(proxy.fired).toHaveLength(1);
+        expect(await writer.getSecret(V, 'lost.token')).toEqual({ v: 2 });
+
+        // The write itself commits and its answer is lost: the store finds its audit record, and reads it back.
+        proxy.arm({ sql: /^WITH updated AS/, action: 'lose-reply' });
+        await expect(writer.setSecret('lost.token', { v: 3 })).resolves.toEqual({ version: 3 });
+        expect(proxy.fired).toHaveLength(2);
+        expect(await writer.getSecret(V, 'lost.token')).toEqual({ v: 3 });
+        const [row] = await standby.query<{ version: number }>(
+          "SELECT version FROM secret_store WHERE key = 'lost.token'",
+        );
+        expect(row.version).toBe(1);
+      } finally {
+        await proxy.close();
+      }
     },
     SLOW_MILLIS,
   );
