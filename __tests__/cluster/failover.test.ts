@@ -11,6 +11,7 @@ import {
 } from '../../src';
 import { secretstore } from '../support/cli-run';
 import { eventually } from '../support/eventually';
+import { FaultProxy } from '../support/fault-proxy';
 import { startReplicationCluster, type PostgresNode, type ReplicationCluster } from '../support/postgres-cluster';
 import { testKeyring } from '../support/test-keyring';
 
@@ -98,6 +99,28 @@ describe('a store over several servers (libpq multi-host connection strings)', (
       const read = await secretstore(['get', 'cli.token', '--json'], { env });
       expect(read.code).toBe(0);
       expect(JSON.parse(read.stdout)).toEqual({ key: 'cli.token', value: { v: 7 } });
+    },
+    SLOW_MILLIS,
+  );
+
+  it(
+    'fails a connection lost while its server is checked with DATABASE_UNAVAILABLE, and the process lives on',
+    async () => {
+      const proxy = await FaultProxy.inFrontOf(primary.url);
+      try {
+        const store = await storeOf(
+          `postgres://postgres@127.0.0.1:${proxy.port}/postgres?target_session_attrs=read-write`,
+        );
+        // The first check is the search's own connection; the second, the pool's new connection.
+        proxy.arm({ sql: /transaction_read_only/, action: 'cut-before', skip: 1 });
+        await expect(store.setSecret('checked.token', { v: 1 })).rejects.toMatchObject({
+          code: 'DATABASE_UNAVAILABLE',
+        });
+        expect(proxy.fired).toHaveLength(1);
+        expect(await store.setSecret('checked.token', { v: 1 })).toEqual({ version: 1 });
+      } finally {
+        await proxy.close();
+      }
     },
     SLOW_MILLIS,
   );

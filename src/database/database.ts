@@ -87,6 +87,8 @@ export interface Database extends Queryable {
    * read is a `statement` like any other.
    */
   readStatement?(text: string, values: unknown[]): Promise<QueryResultLike>;
+  /** Runs one of the store's fixed reads on the primary, as a read (see ReplicatedDatabase); else a `statement`. */
+  readOnPrimary?(text: string, values: unknown[]): Promise<QueryResultLike>;
   /** Runs `work` on one connection (the same session throughout), released afterwards. */
   withConnection<T>(work: (connection: Queryable) => Promise<T>): Promise<T>;
   /** Runs `work` in BEGIN … COMMIT, rolling back when it throws; undefined when the handle cannot provide one. */

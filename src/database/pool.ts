@@ -82,14 +82,14 @@ export function connectionSettings(
  * absorbed here: the pool drops the client and the next query opens a new connection. A connection string
  * may list several servers (libpq's `hostA:5432,hostB:5432?target_session_attrs=read-write`).
  */
-export function createPool(config: DatabaseConfig, options: PoolOptions = {}): Pool {
+export function createPool(config: DatabaseConfig, options: PoolOptions = {}, setting = 'db'): Pool {
   const connectionTimeoutMillis = positiveInteger(
     'pool.connectionTimeoutMillis',
     options.connectionTimeoutMillis,
     10_000,
   );
   const poolConfig: PoolConfig = {
-    ...connectionSettings(config, connectionTimeoutMillis),
+    ...connectionSettings(config, connectionTimeoutMillis, setting),
     max: positiveInteger('pool.max', options.max, 10),
     connectionTimeoutMillis,
     // TCP keepalive notices a peer that vanished without closing the connection (a host or network failure).

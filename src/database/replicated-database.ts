@@ -153,6 +153,11 @@ export class ReplicatedDatabase implements Database {
     return this.#written(() => this.#writer.withConnection(work));
   }
 
+  /** A read that must see the primary: no WAL position is read after it. */
+  readOnPrimary(text: string, values: unknown[]): Promise<QueryResultLike> {
+    return this.#primaryReads.statement(text, values);
+  }
+
   /** A read that a replica may serve. */
   readStatement(text: string, values: unknown[]): Promise<QueryResultLike> {
     const replica = this.#choose();
@@ -216,7 +221,15 @@ export class ReplicatedDatabase implements Database {
   #sample(position: bigint, afterEveryUnknownWrite: boolean): void {
     const at = performance.now();
     const last = this.#samples.at(-1);
-    if (last === undefined || position > last.position) this.#samples.push({ at, position });
+    if (last !== undefined && position < last.position) {
+      // The primary's WAL went back: another server is the primary (a failover), on a timeline of its own.
+      // Positions of the old one say nothing about it, and this store's last write may be lost.
+      this.#samples.length = 0;
+      this.#lastWrite = undefined;
+      this.#unknown();
+      afterEveryUnknownWrite = false;
+    }
+    if (last === undefined || position > (this.#samples.at(-1)?.position ?? -1n)) this.#samples.push({ at, position });
     // Older samples than the window a lag is compared against tell nothing more.
     const horizon = at - this.#settings.maxLagMillis - 2 * this.#settings.checkIntervalMillis;
     while (this.#samples.length > MAX_SAMPLES || (this.#samples.length > 1 && this.#samples[1].at < horizon)) {
@@ -246,7 +259,8 @@ export class ReplicatedDatabase implements Database {
       this.#setState(replica, 'down', 'it is not a standby (promoted?)');
       return;
     }
-    replica.replayed = maxLsn(replica.replayed, parseLsn(row.replayed));
+    // What the check reads stands, even below what was known: the address may now lead to another standby.
+    replica.replayed = parseLsn(row.replayed);
     replica.lagMillis = this.#lagOf(replica.replayed);
     this.#setState(replica, replica.lagMillis > this.#settings.maxLagMillis ? 'lagging' : 'up', undefined);
   }
@@ -304,11 +318,11 @@ export class ReplicatedDatabase implements Database {
     if (this.#lastWrite === undefined || lsn > this.#lastWrite) this.#lastWrite = lsn;
   }
 
-  /** A write whose connection was lost may have committed: reads stay on the primary until a later position is known. */
+  /** A write that failed may have committed: reads stay on the primary until a later position is known. */
   #written<T>(write: () => Promise<T>): Promise<T> {
     return write().catch((error: unknown) => {
-      // An error the server answered with rolled the write back; only a lost connection leaves it unknown.
-      if (isUnavailable(error)) this.#unknown();
+      // Whatever failed (a lost connection, a lost COMMIT, a client-side timeout) may have committed.
+      this.#unknown();
       throw error;
     });
   }

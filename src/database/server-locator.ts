@@ -111,6 +111,10 @@ export class ServerLocator {
   }
 }
 
+const ignoreError = (): void => {
+  // The failed query or connect reports the same error to the caller.
+};
+
 type ConnectCallback = (error: Error | null, client?: Client) => void;
 
 /**
@@ -136,19 +140,34 @@ export function locatedClientClass(locator: ServerLocator): typeof Client {
 
     async #connectToTarget(): Promise<Client> {
       const address = await locator.target();
+      const internals = this as unknown as {
+        connectionParameters: { host: string; port: number };
+        connection: { stream: { destroyed: boolean } };
+      };
+      // A pool whose connectionTimeoutMillis ran out during the search destroyed the socket: connecting now
+      // would bring it back to life for a client the pool has given up on.
+      if (internals.connection.stream.destroyed) {
+        throw new Error('Connection terminated due to connection timeout while the servers were asked');
+      }
       // node-postgres reads host and port when it opens the socket: point this client at the server found now.
       this.host = address.host;
       this.port = address.port;
-      const parameters = (this as unknown as { connectionParameters: { host: string; port: number } })
-        .connectionParameters;
-      parameters.host = address.host;
-      parameters.port = address.port;
+      internals.connectionParameters.host = address.host;
+      internals.connectionParameters.port = address.port;
+      // Until the caller has the client (a pool listens only then), a connection lost during the check below
+      // must not be an unheard 'error', which would end the process: the check's query fails with it instead.
+      this.on('error', ignoreError);
+      let connected = false;
       try {
         await super.connect();
+        connected = true;
         if (await locator.accepts(this)) return this;
       } catch (error) {
         locator.suspect(address);
+        if (connected) await this.end().catch(() => undefined);
         throw error;
+      } finally {
+        this.removeListener('error', ignoreError);
       }
       locator.suspect(address);
       await this.end().catch(() => undefined);

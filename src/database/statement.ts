@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database, QueryResultLike } from './database';
 
 /**
  * One query of `sql/*.sql` as `npm run codegen` reduces it (src/generated/*.statements.ts): its SQL text with
@@ -27,8 +27,27 @@ export function runRead<Params, Result>(
   params: NoInfer<Params>,
   db: Database,
 ): Promise<Result[]> {
-  const values = statement.params.map((name) => params[name]);
-  const result =
-    db.readStatement === undefined ? db.statement(statement.text, values) : db.readStatement(statement.text, values);
-  return result.then((answer) => answer.rows as Result[]);
+  const values = valuesOf(statement, params);
+  const sent = db.readStatement ? db.readStatement(statement.text, values) : db.statement(statement.text, values);
+  return sent.then(rowsOf<Result>);
 }
+
+/**
+ * Like runStatement, for a read that must see the primary (key fingerprints, the audit trail, rotation's scan)
+ * but writes nothing: a store of replicas does not count it as a write of its own.
+ */
+export function runReadOnPrimary<Params, Result>(
+  statement: Statement<Params, Result>,
+  params: NoInfer<Params>,
+  db: Database,
+): Promise<Result[]> {
+  const values = valuesOf(statement, params);
+  const sent = db.readOnPrimary ? db.readOnPrimary(statement.text, values) : db.statement(statement.text, values);
+  return sent.then(rowsOf<Result>);
+}
+
+function valuesOf<Params>(statement: Statement<Params, unknown>, params: Params): unknown[] {
+  return statement.params.map((name) => params[name]);
+}
+
+const rowsOf = <Result>(result: QueryResultLike): Result[] => result.rows as Result[];

@@ -202,7 +202,7 @@ async function openReplicas(
       return { database: toDatabase(replica, { preparedStatements }), location };
     }
     const config = { connectionString: replica };
-    const pool = createPool(config, options.pool);
+    const pool = createPool(config, options.pool, 'replicas');
     pools.push(pool);
     return { database: toDatabase(pool, { preparedStatements }), location: describeDatabaseConfig(config) };
   });
@@ -301,6 +301,7 @@ async function storeOver(
   }
   const embedded = opened.location.kind === 'embedded';
   const repository = new PostgresSecretStoreRepository(readers?.database ?? opened.database, {
+    valuesFromPrimary: rest.cache !== undefined,
     listen,
     changesUnavailable: embedded ? `watch() and the cache ${EMBEDDED_CHANGES}` : undefined,
   });

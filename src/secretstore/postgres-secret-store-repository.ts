@@ -1,6 +1,6 @@
 import type { Database, DatabaseInput } from '../database/database';
 import { toDatabaseError } from '../database/driver-errors';
-import { runRead, runStatement } from '../database/statement';
+import { runRead, runReadOnPrimary, runStatement } from '../database/statement';
 import { toDatabase, type StatementOptions } from '../database/to-database';
 import { listenWithPg } from '../database/notification-listener';
 import { describeKey, SecretStoreConfigError, TransactionUnsupportedError } from '../errors';
@@ -146,6 +146,12 @@ export interface PostgresRepositoryOptions extends StatementOptions {
    * SecretStoreConfigError with it (the embedded folder, whose processes share one session).
    */
   changesUnavailable?: string;
+  /**
+   * Read values (getSecret, getSecretsByKeys, listSecretsByPrefix) on the primary even where `db` has replicas:
+   * for a store whose cache they fill. The cache is kept correct by the primary's notifications, and a replica
+   * may not have replayed a change the cache heard of and has since forgotten (floors are bounded).
+   */
+  valuesFromPrimary?: boolean;
 }
 
 /** SecretStoreRepository over the pgtyped queries of `sql/secret_store.sql`. */
@@ -153,6 +159,8 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   private readonly db: Database;
   #feed: ChangeFeed | undefined;
   readonly #changesUnavailable: string;
+  /** How values are read: where a replica may serve them, or on the primary (see valuesFromPrimary). */
+  readonly #readValues: typeof runRead;
 
   /**
    * `db`: a pg Pool, Client or PoolClient, a PGlite instance, or anything with `query(text, values)`.
@@ -161,6 +169,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
    */
   constructor(db: DatabaseInput, options: PostgresRepositoryOptions = {}) {
     this.db = toDatabase(db, options);
+    this.#readValues = options.valuesFromPrimary === true ? runStatement : runRead;
     const listen = options.listen === undefined ? this.db.listen : listenWithPg(options.listen);
     this.#changesUnavailable =
       options.changesUnavailable ??
@@ -179,7 +188,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading secret ${describeKey(key)}`,
       async () => {
-        const [row] = await runRead(statements.getSecret, { key }, this.db);
+        const [row] = await this.#readValues(statements.getSecret, { key }, this.db);
         return row && toRecord(row);
       },
     );
@@ -190,7 +199,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => `Reading ${keys.length} secrets by key`,
       async () => {
-        const rows = await runRead(statements.getSecretsByKeys, { keys: [...keys] }, this.db);
+        const rows = await this.#readValues(statements.getSecretsByKeys, { keys: [...keys] }, this.db);
         return rows.map(toValueRecord);
       },
     );
@@ -204,8 +213,8 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
         const upperBound = prefixUpperBound(prefix);
         const rows =
           upperBound === undefined
-            ? await runRead(statements.listSecretsFrom, { lowerBound: prefix }, this.db)
-            : await runRead(statements.listSecretsInRange, { lowerBound: prefix, upperBound }, this.db);
+            ? await this.#readValues(statements.listSecretsFrom, { lowerBound: prefix }, this.db)
+            : await this.#readValues(statements.listSecretsInRange, { lowerBound: prefix, upperBound }, this.db);
         return rows.map(toValueRecord);
       },
     );
@@ -392,7 +401,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Listing secrets to re-encrypt',
       async () => {
-        const rows = await runStatement(
+        const rows = await runReadOnPrimary(
           statements.listVersionsToRotate,
           { activeKeyId, activeEncoding, afterKey: after.key, afterVersion: after.version, limit },
           this.db,
@@ -430,7 +439,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Counting secrets by encryption key',
       async () => {
-        const rows = await runStatement(statements.countSecretsByEncryption, undefined, this.db);
+        const rows = await runReadOnPrimary(statements.countSecretsByEncryption, undefined, this.db);
         return rows.map((row) => ({
           encoding: row.encoding as SecretEncoding,
           keyId: row.keyId,
@@ -444,7 +453,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
   getKeyFingerprints(): Promise<KeyFingerprint[]> {
     return this.run(
       () => 'Reading encryption key fingerprints',
-      () => runStatement(statements.getKeyFingerprints, undefined, this.db),
+      () => runReadOnPrimary(statements.getKeyFingerprints, undefined, this.db),
     );
   }
 
@@ -482,7 +491,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the audit trail',
       async () => {
-        const rows = await runStatement(
+        const rows = await runReadOnPrimary(
           statements.readAuditRecords,
           { key: query.key ?? null, afterSeq: String(query.afterSeq), limit: query.limit },
           this.db,
@@ -496,7 +505,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the audit trail',
       async () => {
-        const rows = await runStatement(statements.findAuditRecords, { ids: [...ids] }, this.db);
+        const rows = await runReadOnPrimary(statements.findAuditRecords, { ids: [...ids] }, this.db);
         return rows.map(toAuditRecord);
       },
     );
@@ -506,7 +515,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the audit trail',
       async () => {
-        const rows = await runStatement(
+        const rows = await runReadOnPrimary(
           statements.readUnsealedAuditRecords,
           { afterSeq: String(afterSeq), limit },
           this.db,
@@ -520,7 +529,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the audit trail',
       async () => {
-        const rows = await runStatement(
+        const rows = await runReadOnPrimary(
           statements.readSealedAuditRecords,
           { checkpoint: String(checkpoint), afterSeq: String(afterSeq), limit },
           this.db,
@@ -534,7 +543,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the audit checkpoints',
       async () => {
-        const rows = await runStatement(statements.listAuditCheckpoints, undefined, this.db);
+        const rows = await runReadOnPrimary(statements.listAuditCheckpoints, undefined, this.db);
         return rows.map((row) => ({
           seq: Number(row.seqText),
           records: row.records,
@@ -598,7 +607,7 @@ export class PostgresSecretStoreRepository implements SecretStoreRepository {
     return this.run(
       () => 'Reading the current writes',
       async () => {
-        const rows = await runStatement(statements.listCurrentWrites, { afterKey, limit }, this.db);
+        const rows = await runReadOnPrimary(statements.listCurrentWrites, { afterKey, limit }, this.db);
         return rows.map(({ key, version, writeId, auditedWriteId }) => ({ key, version, writeId, auditedWriteId }));
       },
     );
