@@ -9,6 +9,7 @@ import {
   type SecretStore,
   type SecretStoreError,
 } from '../../src';
+import { parseLsn } from '../../src/database/replicated-database';
 import { secretstore } from '../support/cli-run';
 import { eventually } from '../support/eventually';
 import { FaultProxy } from '../support/fault-proxy';
@@ -178,6 +179,60 @@ describe('a store over several servers (libpq multi-host connection strings)', (
       );
       expect(events.some((event) => event.type === 'resync')).toBe(true);
       await stopWatching();
+    },
+    SLOW_MILLIS,
+  );
+});
+
+describe('a replica left behind by a failover', () => {
+  let cluster: ReplicationCluster;
+  let store: SecretStore | undefined;
+
+  beforeAll(async () => {
+    cluster = await startReplicationCluster({ standbys: 2 });
+    const pool = new Pool({ connectionString: cluster.primary.url });
+    await migrate(pool);
+    await pool.end();
+    await cluster.caughtUp();
+  }, SLOW_MILLIS);
+
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.close();
+  }, SLOW_MILLIS);
+
+  it(
+    'gets no reads: its WAL is of the dead primary, ahead of the promoted one, and holds none of the new writes',
+    async () => {
+      const [promoted, leftBehind] = cluster.standbys;
+      // The standby to be promoted misses WAL that the other one gets: after the failover the other one has
+      // replayed further, by position, than the new primary's own timeline has reached.
+      await promoted.stop('fast');
+      await cluster.primary.query('CREATE TABLE filler AS SELECT g FROM generate_series(1, 20000) AS g');
+      await cluster.caughtUp();
+      await cluster.primary.stop('immediate');
+      await promoted.start();
+      await promoted.promote();
+
+      store = await createSecretStore({
+        db: listing([cluster.primary, promoted]),
+        replicas: [leftBehind.url],
+        replicaCheckIntervalMillis: 50,
+        encryption,
+        retry: { attempts: 1 },
+      });
+      expect(await store.setSecret('behind.token', { v: 1 })).toEqual({ version: 1 });
+      const [{ replayed, written }] = await leftBehind.query<{ replayed: string; written: string }>(
+        'SELECT pg_last_wal_replay_lsn()::text AS replayed, $1::text AS written',
+        [
+          (await promoted.query<{ position: string }>('SELECT pg_current_wal_insert_lsn()::text AS position'))[0]
+            .position,
+        ],
+      );
+      // The trap: by position alone, the replica looks as if it had the write.
+      expect(parseLsn(replayed) > parseLsn(written)).toBe(true);
+      expect(store.describe().replicas?.[0]?.state).toBe('down');
+      expect(await store.getSecret(V, 'behind.token')).toEqual({ v: 1 });
     },
     SLOW_MILLIS,
   );

@@ -45,6 +45,14 @@ export function parseLsn(text: string): bigint {
   return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`);
 }
 
+/**
+ * What a check asks a replica: whether it is a standby, how far it has replayed, and whether its WAL receiver
+ * streams (a row exists while it runs; its status shows only to roles that may read all statistics).
+ */
+const REPLICA_CHECK_QUERY =
+  'SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed, ' +
+  "EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status IS NULL OR status = 'streaming') AS receiving";
+
 const maxLsn = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 // 40001 on a standby: the statement was cancelled by a conflict with recovery. The primary has no such conflict.
@@ -243,12 +251,9 @@ export class ReplicatedDatabase implements Database {
   }
 
   async #checkReplica(replica: Replica): Promise<void> {
-    let row: { standby?: unknown; replayed?: unknown } | undefined;
+    let row: { standby?: unknown; replayed?: unknown; receiving?: unknown } | undefined;
     try {
-      const result = await replica.database.statement(
-        'SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed',
-        [],
-      );
+      const result = await replica.database.statement(REPLICA_CHECK_QUERY, []);
       row = result.rows[0] as typeof row;
     } catch (error) {
       this.#setState(replica, 'down', error instanceof Error ? toDatabaseError(error, 'Checking').message : undefined);
@@ -257,6 +262,12 @@ export class ReplicatedDatabase implements Database {
     if (row?.standby !== true || typeof row.replayed !== 'string') {
       // A promoted standby is a primary of its own now: what it holds may not be this primary's.
       this.#setState(replica, 'down', 'it is not a standby (promoted?)');
+      return;
+    }
+    if (row.receiving !== true) {
+      // Its primary is gone (a failover that left it behind) or unreachable: its WAL positions may be of another
+      // timeline, and nothing it holds can be compared with this store's writes.
+      this.#setState(replica, 'down', 'it is not receiving WAL from a primary');
       return;
     }
     // What the check reads stands, even below what was known: the address may now lead to another standby.
