@@ -127,6 +127,42 @@ describe('a store over several servers (libpq multi-host connection strings)', (
   );
 
   it(
+    'leaves a primary that stops taking writes while its connections stay open (demoted behind a pooler): DATABASE_UNAVAILABLE, nothing written, the connection dropped',
+    async () => {
+      const store = await storeOf(listing([primary, standby]));
+      await store.setSecret('demoted.token', { v: 1 });
+      await primary.query('ALTER SYSTEM SET default_transaction_read_only = on');
+      await primary.query('SELECT pg_reload_conf()');
+      try {
+        await eventually('the pooled connection refuses writes', async () => {
+          const failure = (await store.setSecret('demoted.token', { v: 2 }).catch((error: unknown) => error)) as
+            SecretStoreError | { version: number };
+          return 'code' in failure ? failure : undefined;
+        }).then((failure) => {
+          expect(failure.code).toBe('DATABASE_UNAVAILABLE');
+          expect(failure.message).toMatch(/read-only transaction|is no longer a read-write server|none of the servers/);
+        });
+        // The refused connection went: the next one is checked, and no server listed takes writes now.
+        await expect(store.setSecret('demoted.token', { v: 3 })).rejects.toMatchObject({
+          code: 'DATABASE_UNAVAILABLE',
+          message: expect.stringMatching(/is no longer a read-write server|none of the servers/) as string,
+        });
+      } finally {
+        await primary.query('ALTER SYSTEM RESET default_transaction_read_only');
+        await primary.query('SELECT pg_reload_conf()');
+      }
+      const rows = await primary.query<{ version: number }>(
+        "SELECT version FROM secret_store WHERE key = 'demoted.token'",
+      );
+      expect(rows).toEqual([{ version: 1 }]);
+      await eventually('writes are taken again', () =>
+        store.setSecret('demoted.token', { v: 4 }).catch(() => undefined),
+      );
+    },
+    SLOW_MILLIS,
+  );
+
+  it(
     'after the primary dies and the standby is promoted, the same store writes to the new primary, and its cache and watchers follow',
     async () => {
       const url = listing([primary, standby]);

@@ -129,6 +129,11 @@ function commitError(reason: unknown): SecretStoreError {
   );
 }
 
+/** 25006: the server refused a write in a read-only transaction (a standby, or a demoted primary). Nothing ran. */
+export function isReadOnlyRefusal(error: unknown): error is Error {
+  return error instanceof Error && stringProperty(error, 'code') === '25006';
+}
+
 /** A server (a pooler such as PgBouncer) refused the `statement_timeout` startup parameter: 08P01 at connect. */
 export function isStatementTimeoutRefused(error: unknown): boolean {
   const reason = error instanceof ConnectionNotObtained ? error.reason : error;
@@ -168,6 +173,8 @@ function mapDriverError(error: unknown, operation: string, requestSent: boolean)
     if (sqlClass === '08' || UNAVAILABLE_SQLSTATES.has(code)) {
       return new DatabaseUnavailableError(operation, code, detail, requestSent);
     }
+    // The server takes no writes (now): not the primary. Refused before anything changed, so it may be sent again.
+    if (code === '25006') return new DatabaseUnavailableError(operation, code, detail, false);
     if (code === '57014') return new StatementTimeoutError(operation, code, detail);
     if (code === '40001' || code === '40P01') return new TransactionConflictError(operation, code, detail);
     if (code === '42P01') {

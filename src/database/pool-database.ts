@@ -10,7 +10,13 @@ import type {
   Queryable,
   QueryResultLike,
 } from './database';
-import { CommitFailed, ConnectionNotObtained, isStatementTimeoutRefused, StatementCancelled } from './driver-errors';
+import {
+  CommitFailed,
+  ConnectionNotObtained,
+  isReadOnlyRefusal,
+  isStatementTimeoutRefused,
+  StatementCancelled,
+} from './driver-errors';
 import { clientConfigOfPool, listenWithPg } from './notification-listener';
 import { statementName } from './statement-name';
 import type { StatementOptions } from './to-database';
@@ -188,6 +194,11 @@ export function fromPool(
       });
       if (commitPositions !== undefined) await reportPosition(client);
       return result;
+    } catch (error) {
+      // A server that stopped taking writes (a primary demoted behind a pooler) refuses them on this connection
+      // for good: it goes, and the pool's next one is checked (several servers listed) or fails the same way.
+      if (isReadOnlyRefusal(error)) discarded ??= error;
+      throw error;
     } finally {
       // A client whose connection failed is no longer queryable: node-postgres' pool drops it on release.
       client.removeListener?.('error', absorbError);
