@@ -246,10 +246,7 @@ describe('a replica left behind by a failover', () => {
       await promoted.stop('fast');
       await cluster.primary.query('CREATE TABLE filler AS SELECT g FROM generate_series(1, 20000) AS g');
       await cluster.caughtUp();
-      await cluster.primary.stop('immediate');
-      await promoted.start();
-      await promoted.promote();
-
+      // The store knows the old primary's WAL positions before the failover; the new one's are lower.
       store = await createSecretStore({
         db: listing([cluster.primary, promoted]),
         replicas: [leftBehind.url],
@@ -257,7 +254,15 @@ describe('a replica left behind by a failover', () => {
         encryption,
         retry: { attempts: 1 },
       });
-      expect(await store.setSecret('behind.token', { v: 1 })).toEqual({ version: 1 });
+      expect(store.describe().replicas?.[0]?.state).toBe('up');
+      await cluster.primary.stop('immediate');
+      await promoted.start();
+      await promoted.promote();
+
+      const writer = store;
+      await eventually('a write lands on the promoted standby', () =>
+        writer.setSecret('behind.token', { v: 1 }).catch(() => undefined),
+      );
       const [{ replayed, written }] = await leftBehind.query<{ replayed: string; written: string }>(
         'SELECT pg_last_wal_replay_lsn()::text AS replayed, $1::text AS written',
         [

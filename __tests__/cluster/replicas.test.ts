@@ -271,7 +271,6 @@ describe('read replicas', () => {
         // Unnamed statements: the proxy sees the SQL of each one it should cut.
         const writer = await storeOf({
           db: proxy.urlFor(primary.url),
-          replicaCheckIntervalMillis: 600_000,
           preparedStatements: false,
         });
         await writer.setSecret('lost.token', { v: 1 });
@@ -296,6 +295,49 @@ describe('read replicas', () => {
       } finally {
         await proxy.close();
       }
+    },
+    SLOW_MILLIS,
+  );
+
+  it(
+    'send a read whose replica connection fails to the primary, with the value, and set the replica aside until a check',
+    async () => {
+      const proxy = await FaultProxy.inFrontOf(standby.url);
+      try {
+        const reader = new OnDemandMetricReader();
+        const store = await storeOf({
+          replicas: [proxy.urlFor(standby.url)],
+          // No check during the test: only the failed read can set the replica aside.
+          replicaCheckIntervalMillis: 600_000,
+          preparedStatements: false,
+          telemetry: { meterProvider: new MeterProvider({ readers: [reader] }) },
+        });
+        const bystander = await storeOf({ replicas: undefined });
+        await bystander.setSecret('cut.token', { v: 1 });
+        await standby.waitForReplay(await primaryPosition());
+        expect(store.describe().replicas?.[0]?.state).toBe('up');
+
+        proxy.arm({ sql: /^SELECT key, value::text/, action: 'cut-before' });
+        expect(await store.getSecret(V, 'cut.token')).toEqual({ v: 1 });
+        expect(proxy.fired).toHaveLength(1);
+        expect(store.describe().replicas?.[0]?.state).toBe('down');
+        expect((await skips(reader)).down).toBe(1);
+        expect(await store.getSecret(V, 'cut.token')).toEqual({ v: 1 });
+        expect((await skips(reader)).down).toBe(2);
+      } finally {
+        await proxy.close();
+      }
+    },
+    SLOW_MILLIS,
+  );
+
+  it(
+    'pass on an error of the read itself, not of the connection: a replica address that leads to a database without the schema',
+    async () => {
+      const store = await storeOf({ replicas: [standby.url.replace(/\/postgres$/, '/template1')] });
+      await store.setSecret('schema.token', { v: 1 });
+      await standby.waitForReplay(await primaryPosition());
+      await expect(store.getSecret(V, 'schema.token')).rejects.toMatchObject({ code: 'SCHEMA_NOT_MIGRATED' });
     },
     SLOW_MILLIS,
   );

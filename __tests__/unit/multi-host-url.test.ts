@@ -49,6 +49,7 @@ describe('parseHostList (libpq multi-host connection strings)', () => {
       /target_session_attrs=standby: the store takes any, read-write, primary/,
     ],
     ['postgres://u:pa/ss@h1,h2/db', /percent-encode/],
+    ['postgres://h1,h2/db?sslmode=disable&target_session_attrs', /has target_session_attrs=: the store takes/],
   ])('refuses %s, naming the setting and never the string', (url, problem) => {
     let thrown: unknown;
     try {

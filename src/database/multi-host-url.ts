@@ -66,7 +66,8 @@ function formatHost({ host, port }: HostAddress): string {
 
 /** The URL's parts around its hostspec: libpq's `scheme://[userspec@]hostspec[/dbname][?paramspec]`. */
 function splitUrl(url: string) {
-  const scheme = /^postgres(ql)?:\/\//.exec(url)?.[0] ?? '';
+  // Called only for a string that starts with one of the two.
+  const scheme = url.startsWith('postgresql://') ? 'postgresql://' : 'postgres://';
   const afterScheme = url.slice(scheme.length);
   const authorityEnd = afterScheme.search(/[/?#]/);
   const authority = authorityEnd < 0 ? afterScheme : afterScheme.slice(0, authorityEnd);

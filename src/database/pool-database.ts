@@ -228,8 +228,7 @@ export function fromPool(
     let position: string | undefined;
     try {
       const { rows } = await runAlone(client, COMMIT_POSITION_QUERY, []);
-      const value = (rows[0] as { position?: unknown } | undefined)?.position;
-      position = typeof value === 'string' ? value : undefined;
+      position = (rows[0] as { position: string }).position;
     } catch {
       position = undefined;
     }

@@ -68,7 +68,7 @@ const LOCATOR_PROBE_TIMEOUT_MILLIS = 5_000;
 export function connectionSettings(
   config: DatabaseConfig,
   connectionTimeoutMillis: number,
-  setting = 'db',
+  setting: string,
 ): DatabaseConfig & { Client?: typeof Client } {
   const hostList = config.connectionString === undefined ? undefined : parseHostList(config.connectionString, setting);
   if (!needsHostSelection(hostList)) return config;
