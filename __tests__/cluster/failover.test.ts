@@ -71,6 +71,17 @@ describe('a store over several servers (libpq multi-host connection strings)', (
       // target_session_attrs=primary asks pg_is_in_recovery() instead of transaction_read_only: the same server.
       const byRecovery = await storeOf(listing([standby, primary], 'primary'));
       expect(await byRecovery.getSecret(V, 'listed.token')).toEqual({ v: 1 });
+
+      // `any` (libpq's default) takes the first server that answers: here the standby, which reads but refuses
+      // writes, and says so as DATABASE_UNAVAILABLE, having written nothing.
+      await cluster.caughtUp();
+      const first = await storeOf(listing([standby, primary], 'any'));
+      expect(await first.getSecret(V, 'listed.token')).toEqual({ v: 1 });
+      await expect(first.setSecret('listed.token', { v: 2 })).rejects.toMatchObject({
+        code: 'DATABASE_UNAVAILABLE',
+        message: expect.stringContaining('read-only transaction') as string,
+      });
+      expect(await byRecovery.getSecret(V, 'listed.token')).toEqual({ v: 1 });
     },
     SLOW_MILLIS,
   );
