@@ -3,11 +3,12 @@ import { DEFAULT_MAX_VERSIONS } from '../../src/secretstore/secret-store-options
 import {
   KILL_INTERVAL_FLOOR_MS,
   KILL_INTERVAL_IN_CONNECTION_COSTS,
+  KILL_INTERVAL_IN_RECONNECTIONS,
   killIntervalFor,
   startBackendKiller,
   type KillReport,
 } from './support/backend-killer';
-import { measureConnectionCost } from './support/connection-cost';
+import { measureConnectionCost, measureReconnectionCost } from './support/connection-cost';
 import { APPLICATION_POOL, CONNECT_DELAY_MS, SERVER_URL, useScratchStore } from './support/scratch-store';
 import {
   countByCode,
@@ -57,7 +58,8 @@ async function underKills<T>(
 ): Promise<KilledRun<T>> {
   const { database, applicationUrl } = scratch();
   const costMs = await measureConnectionCost(applicationUrl);
-  const intervalMs = killIntervalFor(costMs);
+  const reopenMs = await measureReconnectionCost(applicationUrl, APPLICATION_POOL.max ?? 10);
+  const intervalMs = killIntervalFor(costMs, reopenMs);
   const killer = await startBackendKiller(SERVER_URL, database.name, intervalMs);
   const startedAt = Date.now();
   const deadline = startedAt + LOAD_DEADLINE_MS;
@@ -76,8 +78,9 @@ async function underKills<T>(
   }
   const proxied = CONNECT_DELAY_MS > 0 ? ` (through a proxy delaying it by ${CONNECT_DELAY_MS} ms)` : '';
   const applied =
-    `connection ${costMs.toFixed(1)} ms${proxied}, a kill every ${intervalMs} ms ` +
-    `(${KILL_INTERVAL_IN_CONNECTION_COSTS} connections' time, at least ${KILL_INTERVAL_FLOOR_MS} ms); ${kills.ticks} ticks, ` +
+    `connection ${costMs.toFixed(1)} ms${proxied}, the pool reopened in ${reopenMs.toFixed(1)} ms, a kill every ` +
+    `${intervalMs} ms (${KILL_INTERVAL_IN_CONNECTION_COSTS} connections' or ${KILL_INTERVAL_IN_RECONNECTIONS} ` +
+    `reopenings' time, at least ${KILL_INTERVAL_FLOOR_MS} ms); ${kills.ticks} ticks, ` +
     `${kills.killingTicks} of them killing ${kills.terminated} backends; ${((Date.now() - startedAt) / 1000).toFixed(1)} s` +
     (deadlineReached ? ', stopped at the deadline' : '');
   return { result, kills, applied };

@@ -10,9 +10,23 @@ export const KILL_INTERVAL_FLOOR_MS = 50;
  */
 export const KILL_INTERVAL_IN_CONNECTION_COSTS = 12;
 
-/** The kill interval for a machine where opening a connection costs `connectionCostMs`. */
-export function killIntervalFor(connectionCostMs: number): number {
-  return Math.max(KILL_INTERVAL_FLOOR_MS, Math.round(KILL_INTERVAL_IN_CONNECTION_COSTS * connectionCostMs));
+/**
+ * The interval in pool reopenings: the store must have time to reopen its whole pool between two kills and
+ * do some work, or no write could ever land (where starting a process is slow, 12 single connections' time is
+ * less than reopening 10 at once).
+ */
+export const KILL_INTERVAL_IN_RECONNECTIONS = 3;
+
+/**
+ * The kill interval for a machine where opening a connection costs `connectionCostMs` and reopening the pool
+ * `reconnectionCostMs`.
+ */
+export function killIntervalFor(connectionCostMs: number, reconnectionCostMs: number): number {
+  return Math.max(
+    KILL_INTERVAL_FLOOR_MS,
+    Math.round(KILL_INTERVAL_IN_CONNECTION_COSTS * connectionCostMs),
+    Math.round(KILL_INTERVAL_IN_RECONNECTIONS * reconnectionCostMs),
+  );
 }
 
 export interface KillReport {

@@ -23,3 +23,32 @@ export async function measureConnectionCost(url: string): Promise<number> {
   samples.sort((a, b) => a - b);
   return samples[Math.floor(SAMPLES / 2)];
 }
+
+/**
+ * What reopening a whole pool costs: `connections` opened at once (connect and one query each), until the last
+ * is ready, the median of a few. A kill ends every connection of the pool together, and the postmaster starts
+ * their replacements one after another: where starting a process is slow, this is many single costs.
+ */
+export async function measureReconnectionCost(url: string, connections: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const clients = Array.from(
+      { length: connections },
+      () => new Client({ connectionString: url, application_name: 'reliability-probe' }),
+    );
+    const startedAt = performance.now();
+    try {
+      await Promise.all(
+        clients.map(async (client) => {
+          await client.connect();
+          await client.query('SELECT 1');
+        }),
+      );
+      samples.push(performance.now() - startedAt);
+    } finally {
+      await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+    }
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(SAMPLES / 2)];
+}
